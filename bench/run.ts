@@ -1,0 +1,525 @@
+/**
+ * `npm run bench`: the bank against redis-server (AOF, fsync always and everysec) under the same load,
+ * then forwarding, scan, plan, start-up, snapshot and memory figures, then a CPU profile of the hot
+ * path. Prints a report and writes bench/results.json.
+ *
+ * Environment: BENCH_SECONDS (measured seconds per load row, default 5), BENCH_WARMUP (default 1),
+ * BENCH_PROFILE=0 skips the profile, BENCH_BUNDLE picks another bank build, BENCH_KEEP=1 keeps the temp dirs.
+ */
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { LineClient, type LoadResult, type LoadTarget, pipeline, runLoad, Samples } from "./loadgen.ts";
+import { BankNode, BUNDLE, cleanUp, redisVersion, RedisNode, ROOT, runBundle, sleep, tempDir } from "./procs.ts";
+import { formatSummary, readProfile, summarizeProfile } from "./profile_top.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
+const PROFILE = process.env.BENCH_PROFILE !== "0";
+const ROWS: readonly [connections: number, depth: number][] = [[1, 1], [1, 16], [50, 1], [50, 16]];
+const ACCOUNTS = 1000;
+const BIG_ACCOUNTS = 90_000;
+const AB_REQUESTS = 2000;
+const IDLE_CONNECTIONS = 1000;
+
+/** Loopback addresses and ports this benchmark may use. */
+const ADDR = {
+  load: "127.0.0.50",
+  forwarder: "127.0.0.51",
+  owner: "127.0.0.52",
+  scanExtra: ["127.0.0.53", "127.0.0.54", "127.0.0.55"],
+  scanner: "127.0.0.56",
+  big: "127.0.0.57",
+  profile: "127.0.0.58",
+  redis: "127.0.0.60",
+} as const;
+const BANK_PORT = 65525;
+const REDIS_PORT = { always: 6399, everysec: 6398 } as const;
+
+const results: Record<string, unknown> = {};
+const notes: string[] = [];
+const benchStarted = performance.now();
+
+function progress(text: string): void {
+  process.stderr.write(`[bench ${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-");
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
+const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
+
+// ---------------------------------------------------------------------------------------------- machine
+
+function fsyncProbe(): { p50Ms: number; p99Ms: number; filesystem: string } {
+  const dir = tempDir("fsync");
+  const fd = openSync(join(dir, "probe"), "a");
+  const samples = new Samples();
+  const record = Buffer.alloc(40, 0x41);
+  try {
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      writeSync(fd, record);
+      fdatasyncSync(fd);
+      samples.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  let filesystem = "?";
+  let best = -1;
+  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+    const [device, mountPoint, type] = line.split(" ");
+    if (mountPoint === undefined || type === undefined) continue;
+    if ((dir === mountPoint || dir.startsWith(mountPoint.endsWith("/") ? mountPoint : `${mountPoint}/`)) && mountPoint.length > best) {
+      best = mountPoint.length;
+      filesystem = `${type} on ${device}`;
+    }
+  }
+  const s = samples.summary();
+  return { p50Ms: s.p50, p99Ms: s.p99, filesystem };
+}
+
+function machine(redis: string | undefined) {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "?";
+  const fsync = fsyncProbe();
+  const info = {
+    cpu: model,
+    cores: cpus().length,
+    memGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    kernel: release(),
+    redis: redis ?? "not installed",
+    tmpdir: tmpdir(),
+    disk: fsync.filesystem,
+    fdatasyncP50Ms: fsync.p50Ms,
+    fdatasyncP99Ms: fsync.p99Ms,
+    loadavgAtStart: loadavg()[0]!,
+  };
+  results.machine = info;
+  return `machine: ${info.cpu}, ${info.cores} cores, ${info.memGiB.toFixed(1)} GiB, node ${info.node}, Linux ${info.kernel}, ` +
+    `redis ${info.redis}; disk: ${info.tmpdir} is ${info.disk}, 40-byte append + fdatasync p50 ${f3(info.fdatasyncP50Ms)} ms ` +
+    `p99 ${f3(info.fdatasyncP99Ms)} ms; load average ${info.loadavgAtStart.toFixed(2)}`;
+}
+
+// ------------------------------------------------------------------------------------------- load rows
+
+const randomAmount = () => 1 + Math.floor(Math.random() * 100);
+
+function bankTarget(bank: BankNode, accounts: readonly number[]): LoadTarget {
+  const suffix = `/${bank.code} `;
+  return {
+    host: bank.host,
+    port: bank.port,
+    request: () => `AD ${accounts[Math.floor(Math.random() * accounts.length)]}${suffix}${randomAmount()}\r\n`,
+    okPrefix: "AD",
+    okExact: true,
+  };
+}
+
+function redisTarget(redis: RedisNode, accounts: readonly number[]): LoadTarget {
+  return {
+    host: redis.host,
+    port: redis.port,
+    request: () => `INCRBY acct:${accounts[Math.floor(Math.random() * accounts.length)]} ${randomAmount()}\r\n`,
+    okPrefix: ":",
+  };
+}
+
+/** Opens `count` accounts with pipelined AC; returns their numbers. */
+async function openAccounts(bank: BankNode, count: number): Promise<number[]> {
+  const replies = await pipeline(bank.host, bank.port, Array.from({ length: count }, () => "AC"), 512);
+  const accounts: number[] = [];
+  for (const reply of replies) {
+    const match = /^AC (\d{5})\//.exec(reply);
+    if (match === null) throw new Error(`AC answered ${JSON.stringify(reply)}`);
+    accounts.push(Number(match[1]));
+  }
+  return accounts;
+}
+
+async function seedRedis(redis: RedisNode, accounts: readonly number[]): Promise<void> {
+  const replies = await pipeline(redis.host, redis.port, accounts.map((a) => `SET acct:${a} 0`), 512);
+  const bad = replies.find((r) => r !== "+OK");
+  if (bad !== undefined) throw new Error(`SET answered ${JSON.stringify(bad)}`);
+}
+
+interface Row {
+  connections: number;
+  depth: number;
+  bank: LoadResult;
+  always?: LoadResult;
+  everysec?: LoadResult;
+  bankVsAlways?: number;
+  bankVsEverysec?: number;
+}
+
+async function loadRows(hasRedis: boolean): Promise<Row[]> {
+  const bank = await new BankNode({ host: ADDR.load, port: BANK_PORT }).start();
+  const redisAlways = hasRedis ? await new RedisNode(ADDR.redis, REDIS_PORT.always, "always").start() : undefined;
+  const redisEverysec = hasRedis ? await new RedisNode(ADDR.redis, REDIS_PORT.everysec, "everysec").start() : undefined;
+  try {
+    const accounts = await openAccounts(bank, ACCOUNTS);
+    for (const redis of [redisAlways, redisEverysec]) if (redis) await seedRedis(redis, accounts);
+    const options = (connections: number, depth: number) => ({
+      connections,
+      depth,
+      durationMs: SECONDS * 1000,
+      warmupMs: WARMUP_SECONDS * 1000,
+    });
+    const rows: Row[] = [];
+    // Interleaved per row, so a noisy neighbour hits all three targets of a row alike.
+    for (const [connections, depth] of ROWS) {
+      progress(`load ${connections} conn × depth ${depth}: bank`);
+      const row: Row = { connections, depth, bank: await runLoad(bankTarget(bank, accounts), options(connections, depth)) };
+      if (redisAlways && redisEverysec) {
+        progress(`load ${connections} conn × depth ${depth}: redis always`);
+        row.always = await runLoad(redisTarget(redisAlways, accounts), options(connections, depth));
+        progress(`load ${connections} conn × depth ${depth}: redis everysec`);
+        row.everysec = await runLoad(redisTarget(redisEverysec, accounts), options(connections, depth));
+        row.bankVsAlways = row.bank.opsPerSec / row.always.opsPerSec;
+        row.bankVsEverysec = row.bank.opsPerSec / row.everysec.opsPerSec;
+      }
+      rows.push(row);
+    }
+    const logBytes = existsSync(bank.logPath) ? statSync(bank.logPath).size : 0;
+    const journalBytes = existsSync(`${bank.dataPath}.journal`) ? statSync(`${bank.dataPath}.journal`).size : 0;
+    const stopped = await bank.stop();
+    results.loadBank = { logBytes, journalBytes, exitCode: stopped.code, shutdownMs: stopped.ms };
+    return rows;
+  } finally {
+    await bank.stop();
+    await redisAlways?.stop();
+    await redisEverysec?.stop();
+  }
+}
+
+// --------------------------------------------------------------------------------------- forward vs direct
+
+async function sequentialLatency(client: LineClient, line: string, expect: string, count: number) {
+  for (let i = 0; i < 50; i++) await client.request(line); // warm-up (and the forwarder's port probe)
+  const samples = new Samples();
+  let bad = 0;
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const reply = await client.request(line);
+    samples.push(performance.now() - t);
+    if (reply !== expect) bad++;
+  }
+  const s = samples.summary();
+  return { count, errors: bad, p50Ms: s.p50, p99Ms: s.p99, meanMs: s.mean, maxMs: s.max };
+}
+
+async function forwardVsDirect(owner: BankNode, forwarder: BankNode) {
+  const [reply] = await pipeline(owner.host, owner.port, ["AC"]);
+  const account = /^AC (\d{5})\//.exec(reply ?? "")?.[1];
+  if (account === undefined) throw new Error(`AC answered ${JSON.stringify(reply)}`);
+  await pipeline(owner.host, owner.port, [`AD ${account}/${owner.code} 100`]);
+  const line = `AB ${account}/${owner.code}`;
+  const direct = await LineClient.connect(owner.host, owner.port);
+  const viaForward = await LineClient.connect(forwarder.host, forwarder.port);
+  try {
+    progress(`AB direct ×${AB_REQUESTS}`);
+    const d = await sequentialLatency(direct, line, "AB 100", AB_REQUESTS);
+    progress(`AB forwarded ×${AB_REQUESTS}`);
+    const fw = await sequentialLatency(viaForward, line, "AB 100", AB_REQUESTS);
+    return { direct: d, forwarded: fw };
+  } finally {
+    direct.close();
+    viaForward.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- scan
+
+async function scan(banks: BankNode[]) {
+  const dir = tempDir("scan");
+  const config = join(dir, "config.json");
+  writeFileSync(
+    config,
+    JSON.stringify({ host: ADDR.scanner, port: BANK_PORT, scan_time_out: 0.3, timeout: 1, data: join(dir, "data/bank.db"), log: join(dir, "logs/bank.log") }),
+  );
+  const run = await runBundle(["scan", "--subnet", "127.0.0.0/24", "--json", "--config", config], dir, 120_000);
+  if (run.code !== 0) {
+    const why = (run.stderr || run.stdout).trim().split("\n")[0] ?? "";
+    return { ok: false as const, ms: run.ms, code: run.code, note: `bank scan failed (exit ${run.code}): ${why}` };
+  }
+  let found: number | undefined;
+  const ours = banks.map((b) => b.host);
+  let foundOurs: number | undefined;
+  try {
+    const json = JSON.parse(run.stdout) as unknown;
+    const list = Array.isArray(json) ? json : ((json as { banks?: unknown[] }).banks ?? []);
+    found = list.length;
+    const codes = list.map((b) => (b as { code?: string; host?: string; ip?: string }).code ?? (b as { host?: string }).host ?? (b as { ip?: string }).ip);
+    foundOurs = ours.filter((h) => codes.includes(h)).length;
+  } catch {
+    // Not JSON we understand: the time still counts.
+  }
+  return { ok: true as const, ms: run.ms, found, foundOurs, running: banks.length };
+}
+
+// ---------------------------------------------------------------------------------------------- plan
+
+async function plan() {
+  const file = join(ROOT, "bench/plan_bench.ts");
+  if (!existsSync(file)) return { ok: false as const, note: "bench/plan_bench.ts does not exist yet: plan time not measured" };
+  const module = (await import(pathToFileURL(file).href)) as { runPlanBench?: (...args: unknown[]) => unknown };
+  if (typeof module.runPlanBench !== "function") return { ok: false as const, note: "bench/plan_bench.ts exports no runPlanBench()" };
+  const started = performance.now();
+  const value = await module.runPlanBench();
+  return { ok: true as const, wallMs: performance.now() - started, result: value };
+}
+
+// ----------------------------------------------------------------------------------- 90,000 accounts
+
+async function bigBank() {
+  const settings = { host: ADDR.big, port: BANK_PORT, snapshot_interval: 3600, client_time_out: 600 };
+  const empty = await new BankNode(settings).start();
+  const emptyStartMs = empty.startMs;
+  progress(`creating ${BIG_ACCOUNTS.toLocaleString("en-US")} accounts`);
+  const createStarted = performance.now();
+  const accounts = await openAccounts(empty, BIG_ACCOUNTS);
+  const createMs = performance.now() - createStarted;
+  if (accounts.length !== BIG_ACCOUNTS) throw new Error(`opened ${accounts.length} accounts`);
+  const journalBytes = statSync(`${empty.dataPath}.journal`).size;
+  const stopped = await empty.stop();
+  const snapshots = empty.logEvents("snapshot");
+  const last = snapshots.at(-1);
+  const snapshot = {
+    shutdownMs: stopped.ms,
+    exitCode: stopped.code,
+    loggedMs: typeof last?.ms === "number" ? last.ms : undefined,
+    loggedBytes: typeof last?.bytes === "number" ? last.bytes : undefined,
+    fileBytes: statSync(empty.dataPath).size,
+    journalBytesBefore: journalBytes,
+    journalBytesAfter: existsSync(`${empty.dataPath}.journal`) ? statSync(`${empty.dataPath}.journal`).size : undefined,
+  };
+
+  progress("start-up with 90,000 accounts");
+  const full = await new BankNode(settings, empty.dir).start();
+  const fullStartMs = full.startMs;
+  await sleep(300);
+  const before = full.memory();
+  progress(`opening ${IDLE_CONNECTIONS} idle connections`);
+  const clients: LineClient[] = [];
+  try {
+    for (let i = 0; i < IDLE_CONNECTIONS; i += 100) {
+      const batch = await Promise.all(Array.from({ length: Math.min(100, IDLE_CONNECTIONS - i) }, () => LineClient.connect(full.host, full.port)));
+      // One BC each: the bank has accepted and set up every session before memory is read.
+      await Promise.all(batch.map((c) => c.request("BC")));
+      clients.push(...batch);
+    }
+    await sleep(1000);
+    const after = full.memory();
+    return {
+      createMs,
+      createPerSec: BIG_ACCOUNTS / (createMs / 1000),
+      emptyStartMs,
+      fullStartMs,
+      snapshot,
+      rss: { idleKiB: before.rssKiB, withConnectionsKiB: after.rssKiB, hwmKiB: after.hwmKiB, connections: clients.length },
+    };
+  } finally {
+    for (const c of clients) c.close();
+    await full.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- profile
+
+async function profile() {
+  const dir = tempDir("prof");
+  const profDir = join(dir, "prof");
+  const bank = await new BankNode({ host: ADDR.profile, port: BANK_PORT }).start(["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
+  let load: LoadResult;
+  try {
+    const accounts = await openAccounts(bank, ACCOUNTS);
+    progress("profiling: load 50 conn × depth 1");
+    load = await runLoad(bankTarget(bank, accounts), { connections: 50, depth: 1, durationMs: SECONDS * 1000, warmupMs: WARMUP_SECONDS * 1000 });
+  } catch (error) {
+    await bank.stop();
+    throw error;
+  }
+  // SIGTERM: the bank writes its final snapshot, exits 0, and node writes the profile on exit.
+  const stopped = await bank.stop();
+  const summary = summarizeProfile(readProfile(profDir), 25);
+  return { load, exitCode: stopped.code, summary, text: formatSummary(summary) };
+}
+
+// ---------------------------------------------------------------------------------------------- report
+
+function pad(cells: string[], widths: number[], right: boolean[]): string {
+  return cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
+}
+
+function table(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = widths.map((w) => "-".repeat(w)).join("  ");
+  return [pad(header, widths, right), line, ...rows.map((r) => pad(r, widths, right))].join("\n");
+}
+
+function loadTable(rows: Row[]): string {
+  const body: string[][] = [];
+  for (const row of rows) {
+    const targets: [string, LoadResult | undefined][] = [["bank (AD)", row.bank], ["redis always", row.always], ["redis everysec", row.everysec]];
+    for (const [name, r] of targets) {
+      if (r === undefined) continue;
+      body.push([
+        String(row.connections),
+        String(row.depth),
+        name,
+        f0(r.opsPerSec),
+        f3(r.latencyMs.p50),
+        f3(r.latencyMs.p99),
+        f2(r.latencyMs.max),
+        String(r.errors),
+        name === "bank (AD)" ? (row.bankVsAlways === undefined ? "-" : `${f2(row.bankVsAlways)}×`) : "",
+        name === "bank (AD)" ? (row.bankVsEverysec === undefined ? "-" : `${f2(row.bankVsEverysec)}×`) : "",
+      ]);
+    }
+  }
+  return table(
+    ["conns", "depth", "target", "ops/s", "p50 ms", "p99 ms", "max ms", "errors", "bank/always", "bank/everysec"],
+    body,
+    [true, true, false, true, true, true, true, true, true, true],
+  );
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build first`);
+  const redis = redisVersion();
+  const out: string[] = [];
+  const say = (text = "") => {
+    out.push(text);
+    console.log(text);
+  };
+  say(machine(redis));
+  say(`settings: ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up per row; ${ACCOUNTS} accounts; bundle ${BUNDLE}`);
+  if (redis === undefined) {
+    say("redis-server not found: apt-get install redis-server");
+    notes.push("Redis columns skipped: redis-server not found");
+  }
+  say();
+
+  // 1. Throughput and latency, bank vs Redis.
+  const rows = await loadRows(redis !== undefined);
+  results.load = rows;
+  say("AD deposits (bank, durable per ack) vs INCRBY (redis, AOF) — closed loop, random account of 1,000");
+  say(loadTable(rows));
+  for (const row of rows) {
+    for (const r of [row.bank, row.always, row.everysec]) {
+      if (r !== undefined && r.errors > 0) say(`  ! ${row.connections}×${row.depth}: ${r.errors} error replies, e.g. ${JSON.stringify(r.errorSamples[0])}`);
+    }
+  }
+  const gate = rows.find((r) => r.connections === 50 && r.depth === 1);
+  if (gate?.bankVsAlways !== undefined) {
+    const ratio = gate.bankVsAlways;
+    const verdict = ratio >= 1 ? "MET (and the 1.0× aim)" : ratio >= 0.5 ? "MET (0.5× floor; below the 1.0× aim)" : "NOT MET";
+    results.requirement = { ratio, floor: 0.5, aim: 1, met: ratio >= 0.5 };
+    say(`requirement AD 50 conn × depth 1 ≥ 0.5× redis always: ${f2(ratio)}× → ${verdict}`);
+  } else {
+    results.requirement = { note: "not checked: no redis" };
+    say("requirement AD 50 conn × depth 1 ≥ 0.5× redis always: not checked (no redis-server)");
+  }
+  say();
+
+  // 2. Forwarded vs direct AB.
+  const forwarder = await new BankNode({ host: ADDR.forwarder, port: BANK_PORT }).start();
+  const owner = await new BankNode({ host: ADDR.owner, port: BANK_PORT }).start();
+  const extra: BankNode[] = [];
+  try {
+    const ab = await forwardVsDirect(owner, forwarder);
+    results.ab = ab;
+    say(`AB latency, ${AB_REQUESTS} sequential requests (one connection each):`);
+    say(table(
+      ["path", "p50 ms", "p99 ms", "mean ms", "max ms", "errors"],
+      [
+        ["direct  (client → .52)", f3(ab.direct.p50Ms), f3(ab.direct.p99Ms), f3(ab.direct.meanMs), f2(ab.direct.maxMs), String(ab.direct.errors)],
+        ["forward (client → .51 → .52)", f3(ab.forwarded.p50Ms), f3(ab.forwarded.p99Ms), f3(ab.forwarded.meanMs), f2(ab.forwarded.maxMs), String(ab.forwarded.errors)],
+      ],
+      [false, true, true, true, true, true],
+    ));
+    say(`forwarding adds ${f3(ab.forwarded.p50Ms - ab.direct.p50Ms)} ms at p50 (a new TCP connection to the owner per forward)`);
+    say();
+
+    // 3. Scan with 5 banks running.
+    for (const host of ADDR.scanExtra) extra.push(await new BankNode({ host, port: BANK_PORT }).start());
+    progress("bank scan of 127.0.0.0/24");
+    const s = await scan([forwarder, owner, ...extra]);
+    results.scan = s;
+    if (s.ok) {
+      say(`scan 127.0.0.0/24 × ports 65525–65535 (scan_time_out 0.3 s), ${s.running} banks running: ${f0(s.ms)} ms wall for the one-shot process` +
+        (s.found === undefined ? "" : `; found ${s.found} banks (${s.foundOurs} of ours)`));
+    } else {
+      say(`scan: skipped: ${s.note}`);
+      notes.push(s.note);
+    }
+  } finally {
+    for (const b of [forwarder, owner, ...extra]) await b.stop();
+  }
+
+  // 4. Plan.
+  const p = await plan();
+  results.plan = p;
+  if (p.ok) {
+    const shown = typeof p.result === "number" ? `${f3(p.result)} ms` : JSON.stringify(p.result, (_, v) => (typeof v === "bigint" ? String(v) : v));
+    say(`plan for 254 random banks (runPlanBench): ${shown}; call took ${f2(p.wallMs)} ms wall`);
+  } else {
+    say(`plan: skipped: ${p.note}`);
+    notes.push(p.note);
+  }
+  say();
+
+  // 5. 90,000 accounts: creation, snapshot, start-up, memory.
+  const big = await bigBank();
+  results.big = big;
+  const snap = big.snapshot;
+  say(`90,000 accounts:`);
+  say(`  create with pipelined AC (window 512, one connection): ${f0(big.createMs)} ms (${f0(big.createPerSec)} AC/s, each durable)`);
+  say(`  snapshot on SIGTERM: logged ${snap.loggedMs ?? "?"} ms for ${snap.loggedBytes === undefined ? "?" : f0(snap.loggedBytes)} bytes; ` +
+    `SIGTERM to exit ${f0(snap.shutdownMs)} ms (exit ${snap.exitCode}); data file ${f0(snap.fileBytes)} bytes; journal ${f0(snap.journalBytesBefore)} → ${snap.journalBytesAfter ?? "?"} bytes`);
+  say(`  start-up to first answered BC: ${f0(big.fullStartMs)} ms with 90,000 accounts (${f0(big.emptyStartMs)} ms empty)`);
+  say(`  RSS: ${f0(big.rss.idleKiB / 1024)} MiB idle, ${f0(big.rss.withConnectionsKiB / 1024)} MiB with ${big.rss.connections} idle connections ` +
+    `(${f2((big.rss.withConnectionsKiB - big.rss.idleKiB) / big.rss.connections)} KiB each); peak ${f0(big.rss.hwmKiB / 1024)} MiB`);
+  say();
+
+  // 6. Profile.
+  if (PROFILE) {
+    const prof = await profile();
+    results.profile = { load: prof.load, exitCode: prof.exitCode, summary: prof.summary };
+    say(`profile of the bank under AD 50 conn × depth 1 (${f0(prof.load.opsPerSec)} ops/s while profiled; exit ${prof.exitCode}):`);
+    say(prof.text);
+    say();
+  }
+
+  const totalS = (performance.now() - benchStarted) / 1000;
+  results.totalSeconds = totalS;
+  results.loadavgAtEnd = loadavg()[0];
+  results.notes = notes;
+  results.report = out.join("\n");
+  say(`bench took ${totalS.toFixed(1)} s (build not included); load average now ${loadavg()[0]!.toFixed(2)}`);
+  const file = join(ROOT, "bench/results.json");
+  writeFileSync(file, `${JSON.stringify(results, (_, v) => (typeof v === "bigint" ? String(v) : v), 2)}\n`);
+  console.log(`results written to ${file}`);
+}
+
+process.on("SIGINT", () => {
+  cleanUp();
+  process.exit(130);
+});
+process.on("SIGTERM", () => {
+  cleanUp();
+  process.exit(143);
+});
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  cleanUp();
+}

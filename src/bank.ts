@@ -1,0 +1,70 @@
+/** Assembles a running bank from a Config: ledger, peers, planner and server. */
+import type { Config } from "./config.ts";
+import { DurableLedger } from "./ledger/ledger.ts";
+import { BankDirectory } from "./peers/directory.ts";
+import { type ScanResult, scanNetwork } from "./peers/scan.ts";
+import { planRobbery } from "./plan/robbery.ts";
+import { BankServer } from "./server/server.ts";
+
+/** A started bank. */
+export interface RunningBank {
+  readonly ledger: DurableLedger;
+  readonly server: BankServer;
+  /** Stops accepting, finishes in-flight commands, writes the final snapshot. */
+  stop(): Promise<void>;
+}
+
+/** How the scan of the network is set up, from the config. */
+export function scanOptions(config: Config) {
+  return {
+    subnet: config.scanSubnet,
+    concurrency: config.scanProcesses,
+    probeTimeoutMs: config.scanTimeoutMs,
+    timeoutMs: config.timeoutMs,
+  };
+}
+
+/** Opens the ledger and starts serving. */
+export async function startBank(config: Config): Promise<RunningBank> {
+  const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
+  const directory = new BankDirectory({ timeoutMs: config.timeoutMs });
+  // Concurrent RPs share one scan rather than flooding the subnet once each.
+  let scanning: Promise<ScanResult> | undefined;
+  const scan = async (): Promise<ScanResult> => {
+    const self = { code: config.bankCode, port: config.port, amount: await ledger.total(), clients: BigInt(await ledger.count()) };
+    return scanNetwork({ ...scanOptions(config), self });
+  };
+  const server = new BankServer(
+    {
+      host: config.host,
+      port: config.port,
+      clientTimeoutMs: config.clientTimeoutMs,
+      maxConnections: config.maxConnections,
+      language: config.language,
+    },
+    {
+      bankCode: config.bankCode,
+      language: config.language,
+      ledger,
+      forward: (bank, line) => directory.forward(bank, line),
+      plan: async (target) => {
+        scanning ??= scan().finally(() => (scanning = undefined));
+        return planRobbery((await scanning).banks, target);
+      },
+    },
+  );
+  try {
+    await server.listen();
+  } catch (error) {
+    await ledger.shutdown();
+    throw error;
+  }
+  return {
+    ledger,
+    server,
+    async stop() {
+      await server.close();
+      await ledger.shutdown();
+    },
+  };
+}

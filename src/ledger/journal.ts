@@ -1,0 +1,202 @@
+/**
+ * The append-only journal beside the snapshot: checksummed records, group-committed with one
+ * fdatasync per batch, replayed at start. A torn tail is detected and dropped.
+ */
+import { promises as fs } from "node:fs";
+import { dirname } from "node:path";
+import { crc32 } from "./crc32.ts";
+import { fsyncDirectory } from "../runtime.ts";
+
+/** One record: its sequence number and its text. */
+export interface JournalRecord {
+  readonly seq: number;
+  readonly text: string;
+}
+
+/** What reading the journal found. */
+export interface JournalContents {
+  readonly records: JournalRecord[];
+  /** Bytes after the last whole record (a write torn by a crash), dropped. */
+  readonly tornBytes: number;
+}
+
+const HEADER_BYTES = 8;
+/** A record is a short line; anything claiming more is garbage, not a record. */
+const MAX_RECORD_BYTES = 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes `[u32 length][u32 crc32][seq text]`, little-endian. */
+export function encodeRecord(record: JournalRecord): Uint8Array {
+  const body = encoder.encode(`${record.seq} ${record.text}`);
+  const bytes = new Uint8Array(HEADER_BYTES + body.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, body.length, true);
+  view.setUint32(4, crc32(body), true);
+  bytes.set(body, HEADER_BYTES);
+  return bytes;
+}
+
+/** Decodes every whole record; stops at the first that is cut short or fails its checksum. */
+export function decodeRecords(bytes: Uint8Array): JournalContents {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: JournalRecord[] = [];
+  let offset = 0;
+  while (offset + HEADER_BYTES <= bytes.length) {
+    const length = view.getUint32(offset, true);
+    if (length === 0 || length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > bytes.length) break;
+    const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+    if (crc32(body) !== view.getUint32(offset + 4, true)) break;
+    let text: string;
+    try {
+      text = decoder.decode(body);
+    } catch {
+      break;
+    }
+    const space = text.indexOf(" ");
+    const seq = Number(text.slice(0, space));
+    if (space < 1 || !Number.isSafeInteger(seq)) break;
+    records.push({ seq, text: text.slice(space + 1) });
+    offset += HEADER_BYTES + length;
+  }
+  return { records, tornBytes: bytes.length - offset };
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** An open journal file. Appends resolve once their batch is on disk. */
+export class Journal {
+  readonly #path: string;
+  #file: fs.FileHandle;
+  /** Bytes known to be on disk. */
+  #size: number;
+  #pending: Uint8Array[] = [];
+  #waiters: Waiter[] = [];
+  #jobs: (() => Promise<void>)[] = [];
+  #running: Promise<void> | undefined;
+
+  private constructor(path: string, file: fs.FileHandle, size: number) {
+    this.#path = path;
+    this.#file = file;
+    this.#size = size;
+  }
+
+  /** Opens (creating) the journal, reads its records and cuts off a torn tail so appends follow whole records. */
+  static async open(path: string): Promise<{ journal: Journal; contents: JournalContents }> {
+    await fs.rm(`${path}.tmp`, { force: true });
+    const bytes = await fs.readFile(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return new Uint8Array(0);
+      throw error;
+    });
+    const contents = decodeRecords(bytes);
+    const file = await fs.open(path, "a+");
+    const size = bytes.length - contents.tornBytes;
+    if (contents.tornBytes > 0) {
+      await file.truncate(size);
+      await file.datasync();
+    }
+    return { journal: new Journal(path, file, size), contents };
+  }
+
+  /** Bytes of whole records on disk. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends a record; resolves when it is on disk, rejects (with every later record) when the write fails. */
+  append(record: JournalRecord): Promise<void> {
+    this.#pending.push(encodeRecord(record));
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#kick();
+    return done;
+  }
+
+  /** Resolves when every record appended so far is on disk (or has failed). */
+  async drain(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Drops the records before byte `offset` (they are in a durable snapshot now). */
+  compact(offset: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#jobs.push(() => this.#compact(offset).then(resolve, reject));
+      this.#kick();
+    });
+  }
+
+  /** Waits for pending work and closes the file. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.#file.close();
+  }
+
+  #kick(): void {
+    // setImmediate lets every record appended in this event-loop turn join one batch.
+    this.#running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#run());
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (this.#pending.length > 0 || this.#jobs.length > 0) {
+        const job = this.#jobs.shift();
+        if (job) await job();
+        else await this.#flush();
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending;
+    const waiters = this.#waiters;
+    this.#pending = [];
+    this.#waiters = [];
+    const bytes = batch.length === 1 ? batch[0]! : concat(batch);
+    try {
+      await this.#file.write(bytes);
+      await this.#file.datasync();
+      this.#size += bytes.length;
+    } catch (cause) {
+      // Everything queued behind a failed batch fails too: it was built on the state that is being undone.
+      const error = new Error(`journal write failed: ${String(cause)}`, { cause });
+      const failed = [...waiters, ...this.#waiters];
+      this.#pending = [];
+      this.#waiters = [];
+      await this.#file.truncate(this.#size).catch(() => {});
+      for (const w of failed) w.reject(error);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  async #compact(offset: number): Promise<void> {
+    const tmp = `${this.#path}.tmp`;
+    const keep = new Uint8Array(this.#size - offset);
+    if (keep.length > 0) await this.#file.read(keep, 0, keep.length, offset);
+    await fs.writeFile(tmp, keep);
+    const tmpFile = await fs.open(tmp, "r+");
+    await tmpFile.sync();
+    await tmpFile.close();
+    await fs.rename(tmp, this.#path);
+    await fsyncDirectory(dirname(this.#path));
+    await this.#file.close();
+    this.#file = await fs.open(this.#path, "a+");
+    this.#size = keep.length;
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,274 @@
+/**
+ * The ledger: the accounts of this bank. `Ledger` is the interface the server uses;
+ * `DurableLedger` keeps the accounts in sql.js and acknowledges a change only once its journal
+ * record is on disk (Redis-style AOF + RDB: journal with group commit, periodic snapshots).
+ */
+import { promises as fs } from "node:fs";
+import { dirname } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import { type AccountNumber, type Amount, MAX_AMOUNT } from "../protocol/values.ts";
+import { AccountTable, CorruptStoreError, LedgerError } from "./accounts.ts";
+import { Journal } from "./journal.ts";
+import { readSnapshot, writeSnapshot } from "./snapshot.ts";
+
+export { CorruptStoreError, LedgerError, type LedgerFailure } from "./accounts.ts";
+
+/** A value now, or later while the ledger is briefly held for a snapshot. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** The accounts of one bank. Changes resolve once durable; refusals reject with LedgerError. */
+export interface Ledger {
+  /** Opens a new account with balance 0 under a free number. */
+  open(): Promise<AccountNumber>;
+  deposit(account: AccountNumber, amount: Amount): Promise<void>;
+  withdraw(account: AccountNumber, amount: Amount): Promise<void>;
+  /** Closes an account whose balance is 0. */
+  close(account: AccountNumber): Promise<void>;
+  balance(account: AccountNumber): MaybePromise<Amount>;
+  /** Sum of all balances (may exceed 2^63 − 1). */
+  total(): MaybePromise<bigint>;
+  /** Number of accounts. */
+  count(): MaybePromise<number>;
+}
+
+/** Where the ledger keeps its files and how often it snapshots. */
+export interface LedgerOptions {
+  /** The snapshot file; the journal is `<data>.journal` beside it. */
+  readonly data: string;
+  readonly snapshotIntervalMs: number;
+}
+
+/** What was found on disk at start. */
+export interface RecoveryReport {
+  readonly accounts: number;
+  readonly replayed: number;
+  readonly tornBytes: number;
+}
+
+interface Undo {
+  readonly seq: number;
+  readonly account: AccountNumber;
+  readonly before: Amount | undefined;
+}
+
+const log = getLogger(["bank", "ledger"]);
+
+/** The sql.js ledger with journal and snapshots. */
+export class DurableLedger implements Ledger {
+  readonly #options: LedgerOptions;
+  readonly #table: AccountTable;
+  readonly #journal: Journal;
+  #seq: number;
+  #snapshotSeq: number;
+  /** Changes applied in memory whose journal record is not yet on disk, oldest first, from #durableHead. */
+  #undurable: Undo[] = [];
+  #durableHead = 0;
+  /** Operations waiting while a snapshot takes a consistent copy; undefined when not held. */
+  #held: (() => void)[] | undefined;
+  #snapshotting: Promise<void> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** What start-up found on disk. */
+  readonly recovery: RecoveryReport;
+
+  private constructor(options: LedgerOptions, table: AccountTable, journal: Journal, recovery: RecoveryReport) {
+    this.#options = options;
+    this.#table = table;
+    this.#journal = journal;
+    this.#seq = this.#snapshotSeq = table.appliedSeq;
+    this.recovery = recovery;
+  }
+
+  /** Loads the snapshot, replays the journal after it, and starts periodic snapshots. */
+  static async open(options: LedgerOptions): Promise<DurableLedger> {
+    await fs.mkdir(dirname(options.data), { recursive: true });
+    const table = await AccountTable.open(await readSnapshot(options.data));
+    const { journal, contents } = await Journal.open(`${options.data}.journal`);
+    let seq = table.appliedSeq;
+    let replayed = 0;
+    for (const record of contents.records) {
+      if (record.seq <= seq) continue;
+      applyRecord(table, record.text);
+      seq = record.seq;
+      replayed++;
+    }
+    const ledger = new DurableLedger(options, table, journal, {
+      accounts: table.count(),
+      replayed,
+      tornBytes: contents.tornBytes,
+    });
+    ledger.#seq = seq;
+    ledger.#timer = setInterval(() => void ledger.snapshot().catch(() => {}), options.snapshotIntervalMs);
+    ledger.#timer.unref?.();
+    return ledger;
+  }
+
+  open(): Promise<AccountNumber> {
+    return this.#gate(() => {
+      const account = this.#table.freeNumber();
+      if (account === undefined) throw new LedgerError("no_free_accounts");
+      return this.#change(account, 0n).then(() => account);
+    });
+  }
+
+  deposit(account: AccountNumber, amount: Amount): Promise<void> {
+    return this.#gate(() => {
+      const balance = this.#existing(account) + amount;
+      if (balance > MAX_AMOUNT) throw new LedgerError("balance_overflow", account);
+      return this.#change(account, balance);
+    });
+  }
+
+  withdraw(account: AccountNumber, amount: Amount): Promise<void> {
+    return this.#gate(() => {
+      const balance = this.#existing(account) - amount;
+      if (balance < 0n) throw new LedgerError("insufficient_funds", account);
+      return this.#change(account, balance);
+    });
+  }
+
+  close(account: AccountNumber): Promise<void> {
+    return this.#gate(() => {
+      if (this.#existing(account) !== 0n) throw new LedgerError("account_not_empty", account);
+      return this.#change(account, undefined);
+    });
+  }
+
+  balance(account: AccountNumber): MaybePromise<Amount> {
+    return this.#gate(() => this.#existing(account));
+  }
+
+  total(): MaybePromise<bigint> {
+    return this.#gate(() => this.#table.total());
+  }
+
+  count(): MaybePromise<number> {
+    return this.#gate(() => this.#table.count());
+  }
+
+  /**
+   * Writes a snapshot and drops the journal records it covers. Operations are held only while
+   * in-flight records reach the disk and the database is copied; the file is written meanwhile.
+   */
+  snapshot(): Promise<void> {
+    this.#snapshotting ??= this.#writeSnapshot().finally(() => (this.#snapshotting = undefined));
+    return this.#snapshotting;
+  }
+
+  /** Final snapshot, then closes the files. */
+  async shutdown(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#snapshotting?.catch(() => {});
+    await this.snapshot();
+    await this.#journal.close();
+    this.#table.close();
+  }
+
+  async #writeSnapshot(): Promise<void> {
+    await this.#journal.drain();
+    if (this.#seq === this.#snapshotSeq) return;
+    const started = performance.now();
+    this.#held = [];
+    let bytes: Uint8Array;
+    let offset: number;
+    let seq: number;
+    try {
+      await this.#journal.drain();
+      seq = this.#seq;
+      bytes = this.#table.export(seq);
+      offset = this.#journal.size;
+    } finally {
+      const held = this.#held;
+      this.#held = undefined;
+      for (const run of held) run();
+    }
+    try {
+      await writeSnapshot(this.#options.data, bytes);
+      this.#snapshotSeq = seq;
+      await this.#journal.compact(offset);
+      log.info("Snapshot written: {bytes} bytes, {accounts} accounts, {ms} ms", {
+        event: "snapshot",
+        bytes: bytes.length,
+        accounts: this.#table.count(),
+        ms: Math.round(performance.now() - started),
+      });
+    } catch (error) {
+      log.error("Snapshot failed: {error}", { event: "snapshot_failed", error: String(error) });
+      throw error;
+    }
+  }
+
+  #existing(account: AccountNumber): Amount {
+    const balance = this.#table.balance(account);
+    if (balance === undefined) throw new LedgerError("no_such_account", account);
+    return balance;
+  }
+
+  /** Runs now, or after the snapshot copy when held, keeping every connection's order. */
+  #gate<T>(operation: () => T): T {
+    const held = this.#held;
+    if (held === undefined) return operation();
+    return new Promise((resolve, reject) => {
+      held.push(() => {
+        try {
+          resolve(operation());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    }) as T;
+  }
+
+  /** Applies a new balance (undefined: the account is gone) now; resolves when it is on disk. */
+  #change(account: AccountNumber, after: Amount | undefined): Promise<void> {
+    const before = this.#table.balance(account);
+    setBalance(this.#table, account, after);
+    const seq = ++this.#seq;
+    this.#undurable.push({ seq, account, before });
+    const text = after === undefined ? `X ${account}` : `S ${account} ${after}`;
+    return this.#journal.append({ seq, text }).then(
+      () => this.#markDurable(seq),
+      (cause: unknown) => {
+        this.#rollBack();
+        log.error("Journal write failed, change refused: {error}", { event: "store_failed", error: String(cause) });
+        throw new LedgerError("store_failed", account, { cause });
+      },
+    );
+  }
+
+  #markDurable(seq: number): void {
+    const undurable = this.#undurable;
+    while (this.#durableHead < undurable.length && undurable[this.#durableHead]!.seq <= seq) this.#durableHead++;
+    if (this.#durableHead === undurable.length) {
+      this.#undurable = [];
+      this.#durableHead = 0;
+    }
+  }
+
+  /** Undoes every change not on disk, newest first: the journal failed them all. */
+  #rollBack(): void {
+    const undurable = this.#undurable;
+    for (let i = undurable.length - 1; i >= this.#durableHead; i--) {
+      setBalance(this.#table, undurable[i]!.account, undurable[i]!.before);
+    }
+    this.#undurable = [];
+    this.#durableHead = 0;
+  }
+}
+
+function setBalance(table: AccountTable, account: AccountNumber, balance: Amount | undefined): void {
+  if (balance === undefined) table.delete(account);
+  else table.set(account, balance);
+}
+
+/** Replays one journal record: `S <account> <balance>` or `X <account>`; anything else means corruption. */
+function applyRecord(table: AccountTable, text: string): void {
+  const [op, accountText, balanceText] = text.split(" ");
+  const account = Number(accountText) as AccountNumber;
+  if (op === "S" && balanceText !== undefined && /^[0-9]{1,19}$/.test(balanceText)) {
+    const balance = BigInt(balanceText);
+    if (balance <= MAX_AMOUNT) return table.set(account, balance);
+  } else if (op === "X" && balanceText === undefined) {
+    return table.delete(account);
+  }
+  throw new CorruptStoreError(`journal record '${text}' is not a valid change`);
+}

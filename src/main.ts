@@ -1,0 +1,190 @@
+/** The `bank` command line: serve, scan, plan. Wiring only. */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import process from "node:process";
+import pkg from "../package.json" with { type: "json" };
+import { type Config, ConfigError, loadConfig, type Overrides } from "./config.ts";
+import { CorruptStoreError } from "./ledger/ledger.ts";
+import { logger, setUpLogging, stopLogging } from "./log.ts";
+import { exit, onShutdownSignal } from "./runtime.ts";
+import { scanOptions, startBank } from "./bank.ts";
+import { type ScanResult, scanNetwork } from "./peers/scan.ts";
+import { planRobbery } from "./plan/robbery.ts";
+import { planLine, unreachableLine } from "./protocol/messages.ts";
+import { parseAmount } from "./protocol/values.ts";
+import { bankTable, planJson, problemLines, scanJson } from "./report.ts";
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+const console_ = logger("console");
+
+function portNumber(value: string): number {
+  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError("expected an integer 65525–65535.");
+  return Number(value);
+}
+
+/** Options every subcommand shares: where the config is, and what overrides it. */
+function withConfigOptions(command: Command): Command {
+  return command
+    .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
+    .option("--host <ip>", "address to listen on")
+    .addOption(new Option("--port <n>", "port, 65525–65535").argParser(portNumber))
+    .option("--bank-code <ip>", "our bank code (default: host)")
+    .option("--data <file>", "snapshot file; the journal is <file>.journal")
+    .option("--log <file>", "log file");
+}
+
+interface ConfigFlags {
+  config?: string;
+  host?: string;
+  port?: number;
+  bankCode?: string;
+  data?: string;
+  log?: string;
+}
+
+function configFrom(flags: ConfigFlags, extra: Overrides = {}): Config {
+  return loadConfig(flags.config, {
+    host: flags.host,
+    port: flags.port,
+    bank_code: flags.bankCode,
+    data: flags.data,
+    log: flags.log,
+    ...extra,
+  });
+}
+
+async function serve(flags: ConfigFlags): Promise<void> {
+  const config = configFrom(flags);
+  await setUpLogging(config.log);
+  const bank = await startBank(config);
+  const { recovery } = bank.ledger;
+  if (recovery.tornBytes > 0) {
+    console_.warn("Journal had a torn tail of {bytes} bytes (a write cut by a crash, never acknowledged); dropped.", {
+      bytes: recovery.tornBytes,
+    });
+  }
+  console_.info("bank {code} listening on {host}:{port}, {accounts} accounts loaded", {
+    event: "start",
+    code: config.bankCode,
+    host: config.host,
+    port: config.port,
+    accounts: recovery.accounts,
+    replayed: recovery.replayed,
+  });
+  onShutdownSignal(async (signal) => {
+    console_.info("bank {code} stopping on {signal}", { event: "stop", code: config.bankCode, signal });
+    try {
+      await bank.stop();
+      console_.info("bank {code} stopped; snapshot written", { event: "stopped", code: config.bankCode });
+      await stopLogging();
+      exit(0);
+    } catch (error) {
+      process.stderr.write(`bank: shutdown failed: ${String(error)}\n`);
+      exit(EXIT_FAILURE);
+    }
+  });
+}
+
+interface ScanFlags extends ConfigFlags {
+  subnet?: string;
+  json?: boolean;
+}
+
+/** Scans the subnet, with a progress line on stderr when it is a terminal. */
+async function scanFromCli(flags: ScanFlags): Promise<ScanResult> {
+  const config = configFrom(flags, { scan_subnet: flags.subnet });
+  await setUpLogging(config.log);
+  const tty = process.stderr.isTTY === true;
+  const options = scanOptions(config);
+  const result = await scanNetwork({
+    ...options,
+    onProgress: tty
+      ? (done, total, found) =>
+        process.stderr.write(`\rscanning ${options.subnet}: ${done}/${total} probes, ${found} found\x1b[K`)
+      : undefined,
+  });
+  if (tty) process.stderr.write("\r\x1b[K");
+  for (const line of problemLines(result)) process.stderr.write(`${line}\n`);
+  return result;
+}
+
+async function scan(flags: ScanFlags): Promise<void> {
+  const result = await scanFromCli(flags);
+  process.stdout.write(flags.json ? `${scanJson(result)}\n` : `${bankTable(result.banks)}\n`);
+  await stopLogging();
+}
+
+async function plan(amountText: string, flags: ScanFlags): Promise<void> {
+  const target = parseAmount(amountText);
+  if (typeof target !== "bigint") {
+    throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
+  }
+  const result = await scanFromCli(flags);
+  const robbery = planRobbery(result.banks, target);
+  if (flags.json) {
+    process.stdout.write(`${planJson(robbery, result.banks)}\n`);
+  } else if (robbery.reachable) {
+    const ports = new Map(result.banks.map((b) => [b.code, b.port]));
+    const chosen = robbery.banks.map((b) => ({ ...b, port: ports.get(b.code) ?? 0 }));
+    const sentence = planLine("en", { ...robbery, codes: robbery.banks.map((b) => b.code) }).slice(3);
+    process.stdout.write(`${sentence}\n\n${bankTable(chosen, "to rob")}\n`);
+  } else {
+    process.stdout.write(`${unreachableLine("en", target, robbery.amount, robbery.clients).slice(3)}\n`);
+  }
+  await stopLogging();
+  if (!robbery.reachable) exit(EXIT_FAILURE);
+}
+
+/** The commander program. */
+function program(): Command {
+  const root = new Command("bank")
+    .description("A node of a peer-to-peer bank network.")
+    .version(pkg.version)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`bank: ${text.replace(/^error: /, "")}`) });
+  withConfigOptions(root.command("serve").description("run the bank server (the daemon)")).action(serve);
+  withConfigOptions(root.command("scan").description("find every bank on the subnet and print their totals"))
+    .option("--subnet <cidr>", "subnet to scan (default: the /24 of our bank code)")
+    .option("--json", "print JSON instead of a table")
+    .action(scan);
+  withConfigOptions(
+    root.command("plan").description("scan, then print which banks to rob to reach <amount> hurting the fewest clients"),
+  )
+    .argument("<amount>", "the amount to reach")
+    .option("--subnet <cidr>", "subnet to scan (default: the /24 of our bank code)")
+    .option("--json", "print JSON instead of text")
+    .action(plan);
+  return root;
+}
+
+/** Runs the CLI; maps failures to exit codes with one clear line on stderr. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv as string[], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+    }
+    if (error instanceof InvalidArgumentError) {
+      process.stderr.write(`bank: ${error.message}\n`);
+      exit(EXIT_USAGE);
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`bank: ${error.message}\n`);
+      exit(EXIT_USAGE);
+    }
+    const message = error instanceof CorruptStoreError
+      ? `the stored data cannot be trusted: ${error.message}. Nothing was changed; restore the file from a backup or move it away to start an empty bank.`
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    process.stderr.write(`bank: cannot continue: ${message}\n`);
+    await stopLogging().catch(() => {});
+    exit(EXIT_FAILURE);
+  }
+}
+
+// Not a top-level await: the single executable is built from a CommonJS bundle, which has none.
+void main(process.argv.slice(2));

@@ -1,0 +1,109 @@
+/** Forwarding to other banks: finds the port a bank listens on, remembers it, relays one line. */
+import { logger } from "../log.ts";
+import { BankError } from "../protocol/messages.ts";
+import type { BankCode } from "../protocol/values.ts";
+import { BANK_PORTS, exchange, expectReply, PeerError } from "./client.ts";
+
+/**
+ * The most forwards in progress at once. Beyond it a forward fails at once with bank_unreachable
+ * rather than queueing: a queued forward would mostly wait out its client's deadline, and each one
+ * may hold a probe per port, so this also bounds the sockets we open.
+ */
+export const MAX_FORWARDS_IN_FLIGHT = 256;
+
+const log = logger("peers");
+
+/** Finds other banks by their bank code and relays commands to them. */
+export class BankDirectory {
+  readonly #timeoutMs: number;
+  readonly #ports: readonly number[];
+  /** The port each bank answered BC on, keyed by the address we dialled (a bank's BC may name another). */
+  readonly #known = new Map<BankCode, number>();
+  /** Probes running now, so concurrent forwards to one unknown bank share a single probe. */
+  readonly #probes = new Map<BankCode, Promise<number | undefined>>();
+  #inFlight = 0;
+
+  /** `timeoutMs` bounds a whole forward (probe included); `ports` defaults to 65525–65535. */
+  constructor(options: { timeoutMs: number; ports?: readonly number[] }) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#ports = options.ports ?? BANK_PORTS;
+  }
+
+  /** Sends `line` to the bank with code `bank` and returns its reply line as it came; throws BankError bank_unreachable. */
+  async forward(bank: BankCode, line: string): Promise<string> {
+    const started = performance.now();
+    const deadline = started + this.#timeoutMs;
+    const fail = (port: number | undefined, reason: string): BankError => {
+      const ms = Math.round(performance.now() - started);
+      log.warn("Forward {line} to {bank} failed: {reason}", { event: "forward_failed", bank, port, line, reason, ms });
+      return new BankError("bank_unreachable", { ip: bank });
+    };
+    if (this.#inFlight >= MAX_FORWARDS_IN_FLIGHT) throw fail(undefined, `more than ${MAX_FORWARDS_IN_FLIGHT} forwards in flight`);
+    this.#inFlight++;
+    try {
+      let port = this.#known.get(bank);
+      // A port this forward found itself is never probed for again; only a remembered one may be stale.
+      let probed = false;
+      for (;;) {
+        if (port === undefined) {
+          port = await this.#locate(bank, deadline);
+          if (port === undefined) throw fail(undefined, "no port answered BC");
+          probed = true;
+        }
+        try {
+          const reply = await exchange(bank, port, line, deadline - performance.now());
+          const ms = Math.round(performance.now() - started);
+          log.info("Forward {line} to {bank}:{port} -> {reply}", { event: "forward", bank, port, line, reply, ms });
+          return reply;
+        } catch (error) {
+          if (!(error instanceof PeerError)) throw error;
+          // Only a refused connection proves nothing was delivered; after a timeout or a close the other
+          // bank may have applied the command (a deposit twice is worse than an unreachable error).
+          if (error.kind !== "refused" || probed) throw fail(port, error.message);
+          // The bank moved or restarted on another port: forget the old one and look again, once.
+          if (this.#known.get(bank) === port) this.#known.delete(bank);
+          port = undefined;
+        }
+      }
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  /** The port of `bank`, probing every port in parallel unless a probe for it is already running. */
+  #locate(bank: BankCode, deadline: number): Promise<number | undefined> {
+    // A running probe was started by an earlier forward, so it ends before this forward's deadline too.
+    let probe = this.#probes.get(bank);
+    if (probe === undefined) {
+      probe = this.#probe(bank, deadline).finally(() => this.#probes.delete(bank));
+      this.#probes.set(bank, probe);
+    }
+    return probe;
+  }
+
+  /** Sends BC to every port at once; the first to answer BC wins and is remembered. */
+  #probe(bank: BankCode, deadline: number): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      let found: number | undefined;
+      let pending = this.#ports.length;
+      if (pending === 0) resolve(undefined);
+      for (const port of this.#ports) {
+        exchange(bank, port, "BC", deadline - performance.now())
+          .then((reply) => {
+            // Later answers from other ports lose: the first port to answer keeps the bank.
+            if (found === undefined && expectReply(reply, "BC") !== undefined) {
+              found = port;
+              this.#known.set(bank, port);
+              resolve(port);
+            }
+          })
+          .catch(() => {
+            // A port that refuses or stays silent is simply not where the bank is.
+          })
+          .finally(() => {
+            if (--pending === 0) resolve(found);
+          });
+      }
+    });
+  }
+}

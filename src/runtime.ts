@@ -1,0 +1,38 @@
+/** The few things that differ between Node, Deno and the single executable, fenced off here. */
+import { promises as fs } from "node:fs";
+import process from "node:process";
+
+/** "deno" when running under Deno, else "node" (the single executable is Node). */
+export const runtimeName: "deno" | "node" = "Deno" in globalThis ? "deno" : "node";
+
+/** Flushes a directory entry (a rename) to disk; a no-op where directories cannot be opened for sync. */
+export async function fsyncDirectory(path: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(path, "r");
+    await handle.sync();
+  } catch (error) {
+    // Some filesystems refuse fsync on a directory (EINVAL/EISDIR); the rename itself already happened.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EINVAL" && code !== "EISDIR" && code !== "EBADF") throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Calls `handler` once on the first SIGINT or SIGTERM. */
+export function onShutdownSignal(handler: (signal: string) => void): void {
+  let called = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (called) return;
+      called = true;
+      handler(signal);
+    });
+  }
+}
+
+/** Ends the process with a code, after stdout and stderr have been written. */
+export function exit(code: number): never {
+  process.exit(code);
+}

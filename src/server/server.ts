@@ -1,0 +1,107 @@
+/** The TCP server: accepts clients up to a limit, logs every exchange, shuts down gracefully. */
+import { createServer, type Server, type Socket } from "node:net";
+import { parseCommand } from "../protocol/commands.ts";
+import type { Frame } from "../protocol/framing.ts";
+import { BankError, errorLine, type Language } from "../protocol/messages.ts";
+import type { MaybePromise } from "../ledger/ledger.ts";
+import { logger } from "../log.ts";
+import { asBankError, dispatch, type DispatchContext } from "./dispatch.ts";
+import { Session } from "./session.ts";
+
+/** How the server listens and treats clients. */
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly clientTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly language: Language;
+}
+
+const log = logger("server");
+
+/** A running bank server. */
+export class BankServer {
+  readonly #options: ServerOptions;
+  readonly #ctx: DispatchContext;
+  readonly #server: Server;
+  readonly #sessions = new Set<Session>();
+
+  constructor(options: ServerOptions, ctx: DispatchContext) {
+    this.#options = options;
+    this.#ctx = ctx;
+    this.#server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#accept(socket));
+  }
+
+  /** Starts listening; rejects when the address is taken or not ours. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen({ host: this.#options.host, port: this.#options.port, backlog: 1024 }, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting, lets every client's received commands finish and reply, closes them. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all([...this.#sessions].map((s) => s.stop()));
+    await closed;
+  }
+
+  #accept(socket: Socket): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.#sessions.size >= this.#options.maxConnections) {
+      log.warn("Connection from {peer} refused: {connections} open", {
+        event: "refused",
+        peer,
+        connections: this.#sessions.size,
+      });
+      socket.end(`${errorLine(this.#options.language, new BankError("too_many_connections"))}\r\n`);
+      socket.on("error", () => socket.destroy());
+      return;
+    }
+    const session = new Session(socket, (frame) => this.#handle(frame, peer), this.#options.clientTimeoutMs);
+    this.#sessions.add(session);
+    log.debug("Client {peer} connected", { event: "connect", peer });
+    void session.closed.then(() => {
+      this.#sessions.delete(session);
+      log.debug("Client {peer} disconnected", { event: "disconnect", peer });
+    });
+  }
+
+  /** Answers one frame, logging request, reply and duration as one structured line. */
+  #handle(frame: Frame, peer: string): MaybePromise<string | undefined> {
+    const started = performance.now();
+    const request = frame.kind === "line" ? frame.text : `<${frame.kind}>`;
+    const done = (reply: string | undefined): string | undefined => {
+      if (reply !== undefined) {
+        const level = reply.startsWith("ER ") ? "warn" : "info";
+        log[level]("{peer} {request} -> {reply}", {
+          event: "command",
+          peer,
+          request,
+          reply,
+          ms: Math.round((performance.now() - started) * 1000) / 1000,
+        });
+      }
+      return reply;
+    };
+    const fail = (error: unknown): string => {
+      const refusal = asBankError(error);
+      if (refusal) return errorLine(this.#options.language, refusal);
+      log.error("Internal error on {request} from {peer}: {error}", { event: "bug", peer, request, error: String(error) });
+      return errorLine(this.#options.language, new BankError("internal_error"));
+    };
+    try {
+      if (frame.kind !== "line") return done(fail(new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8")));
+      const command = parseCommand(frame.text);
+      if (command === undefined) return undefined;
+      const result = dispatch(this.#ctx, command);
+      return result instanceof Promise ? result.then(done, (error) => done(fail(error))) : done(result);
+    } catch (error) {
+      return done(fail(error));
+    }
+  }
+}
