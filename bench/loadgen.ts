@@ -7,6 +7,7 @@
  * runs from the moment its write was issued to the moment the chunk holding its reply line was read.
  */
 import { connect, type Socket } from "node:net";
+import process from "node:process";
 
 /** Where to send load and what a request and a good reply look like. */
 export interface LoadTarget {
@@ -30,6 +31,9 @@ export interface LoadOptions {
   readonly warmupMs: number;
   /** After the window, how long to wait for replies still in flight before dropping the sockets. */
   readonly drainTimeoutMs?: number;
+  /** Called when the measured window opens and when it closes (to read the server's CPU time, say). */
+  readonly onWindowStart?: () => void;
+  readonly onWindowEnd?: () => void;
 }
 
 /** Latency percentiles in milliseconds. */
@@ -55,6 +59,8 @@ export interface LoadResult {
   /** The first few failed reply lines, for the report. */
   readonly errorSamples: string[];
   readonly latencyMs: LatencySummary;
+  /** CPU the load generator itself used in the window, as a share of one core (0.97 = 97%). */
+  readonly loadgenCpu: number;
 }
 
 /** A growable array of doubles: latency samples without boxing. */
@@ -236,8 +242,16 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   const started = performance.now();
   run.windowStart = started + options.warmupMs;
   run.windowEnd = run.windowStart + options.durationMs;
+  let cpuAtStart = process.cpuUsage();
+  const opened = setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+    options.onWindowStart?.();
+  }, options.warmupMs);
   for (const c of connections) c.send(options.depth);
   await new Promise((resolve) => setTimeout(resolve, run.windowEnd - performance.now() + 1));
+  clearTimeout(opened);
+  const cpu = process.cpuUsage(cpuAtStart);
+  options.onWindowEnd?.();
   run.sending = false;
   const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -256,6 +270,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     errors: run.errors,
     errorSamples: run.errorSamples,
     latencyMs: run.samples.summary(),
+    loadgenCpu: (cpu.user + cpu.system) / 1000 / options.durationMs,
   };
 }
 

@@ -47,6 +47,24 @@ function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const CLOCK_TICKS = (() => {
+  const result = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  return Number(result.stdout?.trim()) || 100;
+})();
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; NaN when it cannot be read. */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces), from field 3 on; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * Polls host:port until a TCP connect succeeds and `request` is answered with a line starting with
  * `expect`; resolves with the milliseconds since `since`. Rejects when `child` exits first or on timeout.
@@ -201,6 +219,10 @@ export class RedisNode {
     this.port = port;
     this.fsync = fsync;
     this.dir = tempDir(`redis-${fsync}`);
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   async start(): Promise<this> {

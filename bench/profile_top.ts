@@ -67,8 +67,8 @@ function bundleModules(url: string): ((line: number) => string) | undefined {
   const starts: { line: number; module: string }[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const match = /^\/\/ ((?:src|node_modules)\/\S+)$/.exec(lines[i]!);
-    if (match) starts.push({ line: i, module: match[1]!.replace(/^node_modules\//, "") });
+    const match = /^\/\/ (\S+\.(?:[cm]?[jt]s|json))$/.exec(lines[i]!);
+    if (match) starts.push({ line: i, module: match[1]!.replace(/^.*node_modules\//, "").replace(/^(\.\.\/)+/, "") });
   }
   if (starts.length === 0) return undefined;
   return (line) => {
@@ -113,7 +113,11 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
   const keyOf = (frame: CallFrame): string => {
     const name = frame.functionName || "(anonymous)";
     if (frame.url === "") return name;
-    const where = frame.url.startsWith("wasm://") ? "wasm" : `${moduleOf(frame)}:${frame.lineNumber + 1}`;
+    if (frame.url.startsWith("wasm://")) return `${name} (sql.js wasm)`;
+    const module = moduleOf(frame);
+    const file = short(frame.url);
+    // In the bundle the line is the bundle's, not the source file's: name both.
+    const where = module === file || module.startsWith("node:") ? `${module}:${frame.lineNumber + 1}` : `${module}, ${file}:${frame.lineNumber + 1}`;
     return `${name} (${where})`;
   };
 

@@ -4,7 +4,9 @@
  * path. Prints a report and writes bench/results.json.
  *
  * Environment: BENCH_SECONDS (measured seconds per load row, default 5), BENCH_WARMUP (default 1),
- * BENCH_PROFILE=0 skips the profile, BENCH_BUNDLE picks another bank build, BENCH_KEEP=1 keeps the temp dirs.
+ * BENCH_PROFILE=0 skips the profile, BENCH_BUNDLE picks another bank build, BENCH_KEEP=1 keeps the temp dirs,
+ * BENCH_ONLY=load,ab,scan,plan,big,profile runs only those sections, BENCH_ROWS=50x1,50x16 picks load rows,
+ * BENCH_REDIS=0 leaves Redis out, BENCH_PROFILE_ROW=50x16 profiles another load row.
  */
 import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, tmpdir } from "node:os";
@@ -12,13 +14,20 @@ import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { LineClient, type LoadResult, type LoadTarget, pipeline, runLoad, Samples } from "./loadgen.ts";
-import { BankNode, BUNDLE, cleanUp, redisVersion, RedisNode, ROOT, runBundle, sleep, tempDir } from "./procs.ts";
+import { BankNode, BUNDLE, cleanUp, cpuMs, redisVersion, RedisNode, ROOT, runBundle, sleep, tempDir } from "./procs.ts";
 import { formatSummary, readProfile, summarizeProfile } from "./profile_top.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP ?? 1);
-const PROFILE = process.env.BENCH_PROFILE !== "0";
-const ROWS: readonly [connections: number, depth: number][] = [[1, 1], [1, 16], [50, 1], [50, 16]];
+/** Sections to run (BENCH_ONLY=load,ab,scan,plan,big,profile; default all). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? "load,ab,scan,plan,big,profile").split(",").map((s) => s.trim()));
+const PROFILE = process.env.BENCH_PROFILE !== "0" && ONLY.has("profile");
+/** The load row profiled (BENCH_PROFILE_ROW, default 50x1). */
+const PROFILE_ROW = (process.env.BENCH_PROFILE_ROW ?? "50x1").split("x").map(Number) as [number, number];
+/** Load rows as connections×depth (BENCH_ROWS=50x1,50x16 to pick). */
+const ROWS: readonly [connections: number, depth: number][] = (process.env.BENCH_ROWS ?? "1x1,1x16,50x1,50x16")
+  .split(",")
+  .map((r) => r.trim().split("x").map(Number) as [number, number]);
 const ACCOUNTS = 1000;
 const BIG_ACCOUNTS = 90_000;
 const AB_REQUESTS = 2000;
@@ -146,12 +155,31 @@ async function seedRedis(redis: RedisNode, accounts: readonly number[]): Promise
   if (bad !== undefined) throw new Error(`SET answered ${JSON.stringify(bad)}`);
 }
 
+/** A load result with the server's CPU time over the window. */
+type Measured = LoadResult & { serverCpu: number; serverCpuUsPerOp: number };
+
+/** Runs the load and reads the server's CPU time at the edges of the measured window. */
+async function measure(target: LoadTarget, pid: number | undefined, connections: number, depth: number): Promise<Measured> {
+  let start = NaN;
+  let end = NaN;
+  const result = await runLoad(target, {
+    connections,
+    depth,
+    durationMs: SECONDS * 1000,
+    warmupMs: WARMUP_SECONDS * 1000,
+    onWindowStart: () => (start = cpuMs(pid)),
+    onWindowEnd: () => (end = cpuMs(pid)),
+  });
+  const used = end - start;
+  return { ...result, serverCpu: used / (SECONDS * 1000), serverCpuUsPerOp: (used * 1000) / result.ops };
+}
+
 interface Row {
   connections: number;
   depth: number;
-  bank: LoadResult;
-  always?: LoadResult;
-  everysec?: LoadResult;
+  bank: Measured;
+  always?: Measured;
+  everysec?: Measured;
   bankVsAlways?: number;
   bankVsEverysec?: number;
 }
@@ -163,22 +191,16 @@ async function loadRows(hasRedis: boolean): Promise<Row[]> {
   try {
     const accounts = await openAccounts(bank, ACCOUNTS);
     for (const redis of [redisAlways, redisEverysec]) if (redis) await seedRedis(redis, accounts);
-    const options = (connections: number, depth: number) => ({
-      connections,
-      depth,
-      durationMs: SECONDS * 1000,
-      warmupMs: WARMUP_SECONDS * 1000,
-    });
     const rows: Row[] = [];
     // Interleaved per row, so a noisy neighbour hits all three targets of a row alike.
     for (const [connections, depth] of ROWS) {
       progress(`load ${connections} conn × depth ${depth}: bank`);
-      const row: Row = { connections, depth, bank: await runLoad(bankTarget(bank, accounts), options(connections, depth)) };
+      const row: Row = { connections, depth, bank: await measure(bankTarget(bank, accounts), bank.pid, connections, depth) };
       if (redisAlways && redisEverysec) {
         progress(`load ${connections} conn × depth ${depth}: redis always`);
-        row.always = await runLoad(redisTarget(redisAlways, accounts), options(connections, depth));
+        row.always = await measure(redisTarget(redisAlways, accounts), redisAlways.pid, connections, depth);
         progress(`load ${connections} conn × depth ${depth}: redis everysec`);
-        row.everysec = await runLoad(redisTarget(redisEverysec, accounts), options(connections, depth));
+        row.everysec = await measure(redisTarget(redisEverysec, accounts), redisEverysec.pid, connections, depth);
         row.bankVsAlways = row.bank.opsPerSec / row.always.opsPerSec;
         row.bankVsEverysec = row.bank.opsPerSec / row.everysec.opsPerSec;
       }
@@ -337,8 +359,13 @@ async function profile() {
   let load: LoadResult;
   try {
     const accounts = await openAccounts(bank, ACCOUNTS);
-    progress("profiling: load 50 conn × depth 1");
-    load = await runLoad(bankTarget(bank, accounts), { connections: 50, depth: 1, durationMs: SECONDS * 1000, warmupMs: WARMUP_SECONDS * 1000 });
+    progress(`profiling: load ${PROFILE_ROW[0]} conn × depth ${PROFILE_ROW[1]}`);
+    load = await runLoad(bankTarget(bank, accounts), {
+      connections: PROFILE_ROW[0],
+      depth: PROFILE_ROW[1],
+      durationMs: SECONDS * 1000,
+      warmupMs: WARMUP_SECONDS * 1000,
+    });
   } catch (error) {
     await bank.stop();
     throw error;
@@ -346,6 +373,7 @@ async function profile() {
   // SIGTERM: the bank writes its final snapshot, exits 0, and node writes the profile on exit.
   const stopped = await bank.stop();
   const summary = summarizeProfile(readProfile(profDir), 25);
+  if (process.env.BENCH_KEEP === "1") progress(`profile kept in ${profDir}`);
   return { load, exitCode: stopped.code, summary, text: formatSummary(summary) };
 }
 
@@ -364,7 +392,7 @@ function table(header: string[], rows: string[][], right: boolean[]): string {
 function loadTable(rows: Row[]): string {
   const body: string[][] = [];
   for (const row of rows) {
-    const targets: [string, LoadResult | undefined][] = [["bank (AD)", row.bank], ["redis always", row.always], ["redis everysec", row.everysec]];
+    const targets: [string, Measured | undefined][] = [["bank (AD)", row.bank], ["redis always", row.always], ["redis everysec", row.everysec]];
     for (const [name, r] of targets) {
       if (r === undefined) continue;
       body.push([
@@ -376,15 +404,18 @@ function loadTable(rows: Row[]): string {
         f3(r.latencyMs.p99),
         f2(r.latencyMs.max),
         String(r.errors),
+        `${f0(100 * r.serverCpu)}%`,
+        f0(r.serverCpuUsPerOp),
+        `${f0(100 * r.loadgenCpu)}%`,
         name === "bank (AD)" ? (row.bankVsAlways === undefined ? "-" : `${f2(row.bankVsAlways)}×`) : "",
         name === "bank (AD)" ? (row.bankVsEverysec === undefined ? "-" : `${f2(row.bankVsEverysec)}×`) : "",
       ]);
     }
   }
   return table(
-    ["conns", "depth", "target", "ops/s", "p50 ms", "p99 ms", "max ms", "errors", "bank/always", "bank/everysec"],
+    ["conns", "depth", "target", "ops/s", "p50 ms", "p99 ms", "max ms", "errors", "srv CPU", "CPU µs/op", "loadgen CPU", "bank/always", "bank/everysec"],
     body,
-    [true, true, false, true, true, true, true, true, true, true],
+    [true, true, false, true, true, true, true, true, true, true, true, true, true],
   );
 }
 
@@ -398,14 +429,33 @@ async function main(): Promise<void> {
   };
   say(machine(redis));
   say(`settings: ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up per row; ${ACCOUNTS} accounts; bundle ${BUNDLE}`);
-  if (redis === undefined) {
+  if (redis === undefined && ONLY.has("load")) {
     say("redis-server not found: apt-get install redis-server");
     notes.push("Redis columns skipped: redis-server not found");
   }
   say();
 
-  // 1. Throughput and latency, bank vs Redis.
-  const rows = await loadRows(redis !== undefined);
+  if (ONLY.has("load")) await loadSection(redis !== undefined && process.env.BENCH_REDIS !== "0", say);
+  if (ONLY.has("ab") || ONLY.has("scan")) await peerSection(say);
+  if (ONLY.has("plan")) await planSection(say);
+  if (ONLY.has("big")) await bigSection(say);
+  if (PROFILE) await profileSection(say);
+
+  const totalS = (performance.now() - benchStarted) / 1000;
+  results.totalSeconds = totalS;
+  results.loadavgAtEnd = loadavg()[0];
+  results.notes = notes;
+  results.report = out.join("\n");
+  say(`bench took ${totalS.toFixed(1)} s (build not included); load average now ${loadavg()[0]!.toFixed(2)}`);
+  const file = join(ROOT, "bench/results.json");
+  writeFileSync(file, `${JSON.stringify(results, (_, v) => (typeof v === "bigint" ? String(v) : v), 2)}\n`);
+  console.log(`results written to ${file}`);
+}
+
+type Say = (text?: string) => void;
+
+async function loadSection(withRedis: boolean, say: Say): Promise<void> {
+  const rows = await loadRows(withRedis);
   results.load = rows;
   say("AD deposits (bank, durable per ack) vs INCRBY (redis, AOF) — closed loop, random account of 1,000");
   say(loadTable(rows));
@@ -425,43 +475,50 @@ async function main(): Promise<void> {
     say("requirement AD 50 conn × depth 1 ≥ 0.5× redis always: not checked (no redis-server)");
   }
   say();
+}
 
-  // 2. Forwarded vs direct AB.
+async function peerSection(say: Say): Promise<void> {
   const forwarder = await new BankNode({ host: ADDR.forwarder, port: BANK_PORT }).start();
   const owner = await new BankNode({ host: ADDR.owner, port: BANK_PORT }).start();
   const extra: BankNode[] = [];
   try {
-    const ab = await forwardVsDirect(owner, forwarder);
-    results.ab = ab;
-    say(`AB latency, ${AB_REQUESTS} sequential requests (one connection each):`);
-    say(table(
-      ["path", "p50 ms", "p99 ms", "mean ms", "max ms", "errors"],
-      [
-        ["direct  (client → .52)", f3(ab.direct.p50Ms), f3(ab.direct.p99Ms), f3(ab.direct.meanMs), f2(ab.direct.maxMs), String(ab.direct.errors)],
-        ["forward (client → .51 → .52)", f3(ab.forwarded.p50Ms), f3(ab.forwarded.p99Ms), f3(ab.forwarded.meanMs), f2(ab.forwarded.maxMs), String(ab.forwarded.errors)],
-      ],
-      [false, true, true, true, true, true],
-    ));
-    say(`forwarding adds ${f3(ab.forwarded.p50Ms - ab.direct.p50Ms)} ms at p50 (a new TCP connection to the owner per forward)`);
-    say();
+    if (ONLY.has("ab")) {
+      const ab = await forwardVsDirect(owner, forwarder);
+      results.ab = ab;
+      say(`AB latency, ${AB_REQUESTS} sequential requests over one client connection per path:`);
+      say(table(
+        ["path", "p50 ms", "p99 ms", "mean ms", "max ms", "errors"],
+        [
+          ["direct  (client → .52)", f3(ab.direct.p50Ms), f3(ab.direct.p99Ms), f3(ab.direct.meanMs), f2(ab.direct.maxMs), String(ab.direct.errors)],
+          ["forward (client → .51 → .52)", f3(ab.forwarded.p50Ms), f3(ab.forwarded.p99Ms), f3(ab.forwarded.meanMs), f2(ab.forwarded.maxMs), String(ab.forwarded.errors)],
+        ],
+        [false, true, true, true, true, true],
+      ));
+      say(`forwarding adds ${f3(ab.forwarded.p50Ms - ab.direct.p50Ms)} ms at p50`);
+      say();
+    }
 
-    // 3. Scan with 5 banks running.
-    for (const host of ADDR.scanExtra) extra.push(await new BankNode({ host, port: BANK_PORT }).start());
-    progress("bank scan of 127.0.0.0/24");
-    const s = await scan([forwarder, owner, ...extra]);
-    results.scan = s;
-    if (s.ok) {
-      say(`scan 127.0.0.0/24 × ports 65525–65535 (scan_time_out 0.3 s), ${s.running} banks running: ${f0(s.ms)} ms wall for the one-shot process` +
-        (s.found === undefined ? "" : `; found ${s.found} banks (${s.foundOurs} of ours)`));
-    } else {
-      say(`scan: skipped: ${s.note}`);
-      notes.push(s.note);
+    if (ONLY.has("scan")) {
+      // Scan with 5 banks running.
+      for (const host of ADDR.scanExtra) extra.push(await new BankNode({ host, port: BANK_PORT }).start());
+      progress("bank scan of 127.0.0.0/24");
+      const s = await scan([forwarder, owner, ...extra]);
+      results.scan = s;
+      if (s.ok) {
+        say(`scan 127.0.0.0/24 × ports 65525–65535 (scan_time_out 0.3 s), ${s.running} banks running: ${f0(s.ms)} ms wall for the one-shot process` +
+          (s.found === undefined ? "" : `; found ${s.found} banks (${s.foundOurs} of ours)`));
+      } else {
+        say(`scan: skipped: ${s.note}`);
+        notes.push(s.note);
+      }
+      say();
     }
   } finally {
     for (const b of [forwarder, owner, ...extra]) await b.stop();
   }
+}
 
-  // 4. Plan.
+async function planSection(say: Say): Promise<void> {
   const p = await plan();
   results.plan = p;
   if (p.ok) {
@@ -472,8 +529,10 @@ async function main(): Promise<void> {
     notes.push(p.note);
   }
   say();
+}
 
-  // 5. 90,000 accounts: creation, snapshot, start-up, memory.
+async function bigSection(say: Say): Promise<void> {
+  // 90,000 accounts: creation, snapshot, start-up, memory.
   const big = await bigBank();
   results.big = big;
   const snap = big.snapshot;
@@ -485,25 +544,14 @@ async function main(): Promise<void> {
   say(`  RSS: ${f0(big.rss.idleKiB / 1024)} MiB idle, ${f0(big.rss.withConnectionsKiB / 1024)} MiB with ${big.rss.connections} idle connections ` +
     `(${f2((big.rss.withConnectionsKiB - big.rss.idleKiB) / big.rss.connections)} KiB each); peak ${f0(big.rss.hwmKiB / 1024)} MiB`);
   say();
+}
 
-  // 6. Profile.
-  if (PROFILE) {
-    const prof = await profile();
-    results.profile = { load: prof.load, exitCode: prof.exitCode, summary: prof.summary };
-    say(`profile of the bank under AD 50 conn × depth 1 (${f0(prof.load.opsPerSec)} ops/s while profiled; exit ${prof.exitCode}):`);
-    say(prof.text);
-    say();
-  }
-
-  const totalS = (performance.now() - benchStarted) / 1000;
-  results.totalSeconds = totalS;
-  results.loadavgAtEnd = loadavg()[0];
-  results.notes = notes;
-  results.report = out.join("\n");
-  say(`bench took ${totalS.toFixed(1)} s (build not included); load average now ${loadavg()[0]!.toFixed(2)}`);
-  const file = join(ROOT, "bench/results.json");
-  writeFileSync(file, `${JSON.stringify(results, (_, v) => (typeof v === "bigint" ? String(v) : v), 2)}\n`);
-  console.log(`results written to ${file}`);
+async function profileSection(say: Say): Promise<void> {
+  const prof = await profile();
+  results.profile = { load: prof.load, exitCode: prof.exitCode, summary: prof.summary };
+  say(`profile of the bank under AD ${PROFILE_ROW[0]} conn × depth ${PROFILE_ROW[1]} (${f0(prof.load.opsPerSec)} ops/s while profiled; exit ${prof.exitCode}):`);
+  say(prof.text);
+  say();
 }
 
 process.on("SIGINT", () => {

@@ -14,6 +14,11 @@ export interface RunningBank {
   stop(): Promise<void>;
 }
 
+/** The address we connect to other banks from: our listening address, unless that is every address. */
+function localAddress(config: Config): string | undefined {
+  return config.host === "0.0.0.0" ? undefined : config.host;
+}
+
 /** How the scan of the network is set up, from the config. */
 export function scanOptions(config: Config) {
   return {
@@ -21,13 +26,14 @@ export function scanOptions(config: Config) {
     concurrency: config.scanProcesses,
     probeTimeoutMs: config.scanTimeoutMs,
     timeoutMs: config.timeoutMs,
+    localAddress: localAddress(config),
   };
 }
 
 /** Opens the ledger and starts serving. */
 export async function startBank(config: Config): Promise<RunningBank> {
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
-  const directory = new BankDirectory({ timeoutMs: config.timeoutMs });
+  const directory = new BankDirectory({ timeoutMs: config.timeoutMs, localAddress: localAddress(config) });
   // Concurrent RPs share one scan rather than flooding the subnet once each.
   let scanning: Promise<ScanResult> | undefined;
   const scan = async (): Promise<ScanResult> => {

@@ -164,12 +164,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     await program().parseAsync(argv as string[], { from: "user" });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
-    }
+    // InvalidArgumentError is a CommanderError too, but thrown by our actions, so commander has not printed it.
     if (error instanceof InvalidArgumentError) {
       process.stderr.write(`bank: ${error.message}\n`);
       exit(EXIT_USAGE);
+    }
+    if (error instanceof CommanderError) {
+      exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
     }
     if (error instanceof ConfigError) {
       process.stderr.write(`bank: ${error.message}\n`);

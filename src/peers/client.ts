@@ -72,9 +72,16 @@ class ReplyReader {
 
 /**
  * Sends `line` + CR LF as one write to host:port and returns the first non-blank reply line, trimmed;
- * connect and reply together take at most `timeoutMs`. Throws PeerError.
+ * connect and reply together take at most `timeoutMs`. Throws PeerError. `localAddress` makes the
+ * other bank see our bank's address rather than whatever source address the kernel picks.
  */
-export function exchange(host: string, port: number, line: string, timeoutMs: number): Promise<string> {
+export function exchange(
+  host: string,
+  port: number,
+  line: string,
+  timeoutMs: number,
+  localAddress?: string,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     // A spent deadline must not even connect: the request could be delivered before the timer fires.
     if (!(timeoutMs > 0)) {
@@ -84,7 +91,7 @@ export function exchange(host: string, port: number, line: string, timeoutMs: nu
     const reader = new ReplyReader();
     let connected = false;
     let settled = false;
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, localAddress });
     const finish = (outcome: string | PeerError): void => {
       if (settled) return;
       settled = true;

@@ -17,16 +17,21 @@ const log = logger("peers");
 export class BankDirectory {
   readonly #timeoutMs: number;
   readonly #ports: readonly number[];
+  readonly #localAddress: string | undefined;
   /** The port each bank answered BC on, keyed by the address we dialled (a bank's BC may name another). */
   readonly #known = new Map<BankCode, number>();
   /** Probes running now, so concurrent forwards to one unknown bank share a single probe. */
   readonly #probes = new Map<BankCode, Promise<number | undefined>>();
   #inFlight = 0;
 
-  /** `timeoutMs` bounds a whole forward (probe included); `ports` defaults to 65525–65535. */
-  constructor(options: { timeoutMs: number; ports?: readonly number[] }) {
+  /**
+   * `timeoutMs` bounds a whole forward (probe included); `ports` defaults to 65525–65535;
+   * `localAddress` is the address we connect from (our own, so the other bank logs who we are).
+   */
+  constructor(options: { timeoutMs: number; ports?: readonly number[]; localAddress?: string }) {
     this.#timeoutMs = options.timeoutMs;
     this.#ports = options.ports ?? BANK_PORTS;
+    this.#localAddress = options.localAddress;
   }
 
   /** Sends `line` to the bank with code `bank` and returns its reply line as it came; throws BankError bank_unreachable. */
@@ -51,7 +56,7 @@ export class BankDirectory {
           probed = true;
         }
         try {
-          const reply = await exchange(bank, port, line, deadline - performance.now());
+          const reply = await exchange(bank, port, line, deadline - performance.now(), this.#localAddress);
           const ms = Math.round(performance.now() - started);
           log.info("Forward {line} to {bank}:{port} -> {reply}", { event: "forward", bank, port, line, reply, ms });
           return reply;
@@ -88,7 +93,7 @@ export class BankDirectory {
       let pending = this.#ports.length;
       if (pending === 0) resolve(undefined);
       for (const port of this.#ports) {
-        exchange(bank, port, "BC", deadline - performance.now())
+        exchange(bank, port, "BC", deadline - performance.now(), this.#localAddress)
           .then((reply) => {
             // Later answers from other ports lose: the first port to answer keeps the bank.
             if (found === undefined && expectReply(reply, "BC") !== undefined) {

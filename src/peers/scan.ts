@@ -52,6 +52,8 @@ export interface ScanOptions {
   /** Deadline of each BA and BN question to a found bank. */
   timeoutMs: number;
   self?: SelfBank;
+  /** The address to connect from; default: whatever the kernel picks. */
+  localAddress?: string;
   /** Called at most about every 50 ms while probing, and once when probing is done. */
   onProgress?: (done: number, total: number, found: number) => void;
 }
@@ -95,10 +97,16 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
 }
 
 /** Asks a found bank `code` (BA or BN) and parses the number; a string says why it failed. */
-async function askNumber(host: string, port: number, code: string, timeoutMs: number): Promise<bigint | string> {
+async function askNumber(
+  host: string,
+  port: number,
+  code: string,
+  timeoutMs: number,
+  localAddress: string | undefined,
+): Promise<bigint | string> {
   let reply: string;
   try {
-    reply = await exchange(host, port, code, timeoutMs);
+    reply = await exchange(host, port, code, timeoutMs, localAddress);
   } catch (error) {
     return `${code}: ${(error as Error).message}`;
   }
@@ -123,7 +131,7 @@ export async function scanNetwork(options: ScanOptions): Promise<ScanResult> {
   let lastProgress = 0;
   await pool(targets, options.concurrency, async ({ host, port }) => {
     try {
-      const fields = expectReply(await exchange(host, port, "BC", options.probeTimeoutMs), "BC");
+      const fields = expectReply(await exchange(host, port, "BC", options.probeTimeoutMs, options.localAddress), "BC");
       if (fields !== undefined) {
         const entry = found.get(host) ?? { ports: [], reportedCode: fields[0] ?? "" };
         entry.ports.push(port);
@@ -158,8 +166,8 @@ export async function scanNetwork(options: ScanOptions): Promise<ScanResult> {
 
   await pool(candidates, options.concurrency, async ({ code, port, reportedCode }) => {
     const [amount, clients] = await Promise.all([
-      askNumber(code, port, "BA", options.timeoutMs),
-      askNumber(code, port, "BN", options.timeoutMs),
+      askNumber(code, port, "BA", options.timeoutMs, options.localAddress),
+      askNumber(code, port, "BN", options.timeoutMs, options.localAddress),
     ]);
     if (typeof amount === "bigint" && typeof clients === "bigint") banks.push({ code, port, reportedCode, amount, clients });
     else problems.push({ code, port, reason: [amount, clients].filter((r) => typeof r === "string").join("; ") });

@@ -37,9 +37,9 @@ function ceilDiv(x: bigint, y: bigint): bigint {
   return -floorDiv(-x, y);
 }
 
-/** Best amount per client first (clients 0 count as infinitely good); identical banks end up adjacent. */
+/** Least amount per client first (clients 0 count as infinitely good); identical banks end up adjacent. */
 function byRatio(x: Item, y: Item): number {
-  return cmp(y.amount * x.clients, x.amount * y.clients) || cmp(x.clients, y.clients) || cmp(y.amount, x.amount) || x.index - y.index;
+  return cmp(x.amount * y.clients, y.amount * x.clients) || cmp(y.clients, x.clients) || cmp(x.amount, y.amount) || y.index - x.index;
 }
 
 /**
@@ -52,8 +52,8 @@ function byRatio(x: Item, y: Item): number {
  */
 class Search {
   private readonly m: number;
-  private readonly prefClients: bigint[] = [0n];
-  private readonly prefAmount: bigint[] = [0n];
+  private readonly sufClients: bigint[];
+  private readonly sufAmount: bigint[];
   private readonly maxAmount: bigint[];
   private readonly eLo: bigint[];
   private readonly eHi: bigint[];
@@ -71,9 +71,11 @@ class Search {
     private readonly target: bigint,
   ) {
     const m = (this.m = items.length);
-    for (const it of items) {
-      this.prefClients.push(this.prefClients.at(-1)! + it.clients);
-      this.prefAmount.push(this.prefAmount.at(-1)! + it.amount);
+    this.sufClients = new Array<bigint>(m + 1).fill(0n);
+    this.sufAmount = new Array<bigint>(m + 1).fill(0n);
+    for (let j = m - 1; j >= 0; j--) {
+      this.sufClients[j] = this.sufClients[j + 1]! + items[j]!.clients;
+      this.sufAmount[j] = this.sufAmount[j + 1]! + items[j]!.amount;
     }
     this.slope = fitSlope(items);
     this.maxAmount = new Array<bigint>(m + 1).fill(0n);
@@ -94,11 +96,11 @@ class Search {
     this.bestCount = this.best.positions.length;
   }
 
-  /** Take banks in ratio order until the target is met. */
+  /** Take the best banks by ratio until the target is met. */
   private greedy(): Solution {
-    let j = 0;
-    while (this.prefAmount[j]! < this.target) j++;
-    return { clients: this.prefClients[j]!, amount: this.prefAmount[j]!, positions: Array.from({ length: j }, (_, i) => i) };
+    let j = this.m;
+    while (this.sufAmount[j]! < this.target) j--;
+    return { clients: this.sufClients[j]!, amount: this.sufAmount[j]!, positions: Array.from({ length: this.m - j }, (_, i) => j + i) };
   }
 
   /** Prefix sums of the suffix's clients in increasing order: cheapest(j)[r] is the fewest clients r banks of it can have. */
@@ -126,42 +128,59 @@ class Search {
     return lo;
   }
 
-  /** Whether the LP relaxation over the suffix j.. reaches `need` more money within `cap` clients. */
+  /** Whether the LP relaxation over the suffix j.. (best ratios last) reaches `need` more money within `cap` clients. */
   private lpReaches(j: number, cap: bigint, need: bigint): boolean {
-    const base = this.prefClients[j]!;
     let lo = j;
     let hi = this.m;
     while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.prefClients[mid]! - base <= cap) lo = mid;
-      else hi = mid - 1;
+      const mid = (lo + hi) >> 1;
+      if (this.sufClients[mid]! <= cap) hi = mid;
+      else lo = mid + 1;
     }
-    const full = this.prefAmount[lo]! - this.prefAmount[j]!;
+    const full = this.sufAmount[lo]!;
     if (full >= need) return true;
-    if (lo === this.m) return false;
-    const it = this.items[lo]!;
-    return (need - full) * it.clients <= (cap - (this.prefClients[lo]! - base)) * it.amount;
+    if (lo === j) return false;
+    const it = this.items[lo - 1]!;
+    return (need - full) * it.clients <= (cap - this.sufClients[lo]!) * it.amount;
   }
 
   /**
    * Count range [rMin, rMax] for the banks still to take from j.. so that `need` more money fits in `cap`
-   * clients, or undefined when even the relaxations fail.
+   * clients (in exactly `cap` clients when `exact`), or undefined when even the relaxations fail.
    */
-  private feasibleCounts(j: number, cap: bigint, need: bigint): [bigint, bigint] | undefined {
+  private counts(j: number, cap: bigint, need: bigint, exact: boolean): [bigint, bigint] | undefined {
     if (cap < 0n || j === this.m || !this.lpReaches(j, cap, need)) return undefined;
-    const rMin = ceilDiv(need, this.maxAmount[j]!);
+    const sums = this.cheap(j);
     const rMax = BigInt(this.maxCount(j, cap));
-    if (rMin > rMax) return undefined;
-    // amount = slope*clients + e over the rest, clients <= cap, e <= eHi each
-    const eHi = this.eHi[j]!;
-    if (this.slope * cap + eHi * (eHi > 0n ? rMax : rMin) < need) return undefined;
-    return [rMin, rMax];
+    let rMin = ceilDiv(need, this.maxAmount[j]!);
+    if (exact) {
+      // the r dearest banks of the rest must reach cap
+      const len = sums.length - 1;
+      let lo = 0;
+      let hi = len;
+      if (sums[len]! < cap) return undefined;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sums[len]! - sums[len - mid]! >= cap) hi = mid;
+        else lo = mid + 1;
+      }
+      rMin = max(rMin, BigInt(lo));
+    }
+    return rMin <= rMax ? [rMin, rMax] : undefined;
   }
 
   /** Pass 1: the fewest clients. */
   minimiseClients(): void {
     this.budget = this.best.clients - 1n;
-    if (this.budget >= 0n) this.dfs(0, 0n, 0n, (j, c, a) => this.feasibleCounts(j, this.budget - c, this.target - a) !== undefined, (c, a) => this.improveClients(c, a));
+    if (this.budget >= 0n) this.dfs(0, 0n, 0n, (j, c, a) => this.clientsCanImprove(j, c, a), (c, a) => this.improveClients(c, a));
+  }
+
+  /** The rest brings slope*clients + (r values of e) with clients <= cap: that must reach the need. */
+  private clientsCanImprove(j: number, c: bigint, a: bigint): boolean {
+    const cap = this.budget - c;
+    const need = this.target - a;
+    const counts = this.counts(j, cap, need, false);
+    return counts !== undefined && latticeHit(this.eLo[j]!, this.eHi[j]!, need - this.slope * cap, undefined, counts[0], counts[1]);
   }
 
   private improveClients(c: bigint, a: bigint): void {
@@ -191,7 +210,7 @@ class Search {
   private amountCanImprove(j: number, c: bigint, a: bigint): boolean {
     const cap = this.budget - c;
     const need = this.target - a;
-    const counts = this.feasibleCounts(j, cap, need);
+    const counts = this.counts(j, cap, need, true);
     if (!counts) return false;
     const [rMin, rMax] = counts;
     const lo = need - this.slope * cap;
@@ -212,22 +231,23 @@ class Search {
       return;
     }
     if (!promising(j, c, a)) return;
+    this.dfs(this.nextDistinct[j]!, c, a, promising, found);
     const it = this.items[j]!;
     if (c + it.clients <= this.budget) {
       this.stack.push(j);
       this.dfs(j + 1, c + it.clients, a + it.amount, promising, found);
       this.stack.pop();
     }
-    this.dfs(this.nextDistinct[j]!, c, a, promising, found);
   }
 }
 
-/** Whether some r in [rMin, rMax] has [eLo*r, eHi*r] meeting [lo, hi]. */
-function latticeHit(eLo: bigint, eHi: bigint, lo: bigint, hi: bigint, rMin: bigint, rMax: bigint): boolean {
+/** Whether some r in [rMin, rMax] has [eLo*r, eHi*r] meeting [lo, hi] (hi undefined: unbounded). */
+function latticeHit(eLo: bigint, eHi: bigint, lo: bigint, hi: bigint | undefined, rMin: bigint, rMax: bigint): boolean {
   let from = rMin;
   let to = rMax;
   // eLo*r <= hi
-  if (eLo > 0n) to = min(to, floorDiv(hi, eLo));
+  if (hi === undefined) {
+  } else if (eLo > 0n) to = min(to, floorDiv(hi, eLo));
   else if (eLo < 0n) from = max(from, ceilDiv(hi, eLo));
   else if (hi < 0n) return false;
   // eHi*r >= lo

@@ -20,7 +20,8 @@ export function bankCommand(): { command: string; args: string[] } {
     case "binary":
       return { command: join(ROOT, "dist/bank"), args: [] };
     default:
-      return { command: process.execPath, args: [join(ROOT, "dist/bank.mjs")] };
+      // "node" from PATH, not process.execPath: under `deno test` that would be deno.
+      return { command: "node", args: [join(ROOT, "dist/bank.mjs")] };
   }
 }
 
