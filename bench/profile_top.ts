@@ -44,6 +44,8 @@ export interface ProfileRow {
   /** Time with this function anywhere on the stack. */
   readonly totalMs: number;
   readonly totalPct: number;
+  /** The caller that accounts for most of its self time (for native functions: who calls them). */
+  readonly calledFrom: string | undefined;
 }
 
 /** The summary of a profile. */
@@ -126,6 +128,7 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
   const mean = samples.length > 1 ? (profile.endTime - profile.startTime) / samples.length : 0;
   const self = new Map<string, { ms: number; module: string }>();
   const total = new Map<string, number>();
+  const callers = new Map<string, Map<string, number>>();
   let idleMs = 0;
   let busyMs = 0;
   const seen = new Set<string>();
@@ -143,6 +146,19 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
     const entry = self.get(key) ?? { ms: 0, module: moduleOf(frame) };
     entry.ms += ms;
     self.set(key, entry);
+    // The nearest caller in the program itself: past anonymous wrappers, native trampolines and node's internals.
+    let callerId = parent.get(node.id);
+    while (callerId !== undefined) {
+      const f = byId.get(callerId)!.callFrame;
+      if (f.url !== "" && !f.url.startsWith("node:") && f.functionName !== "" && keyOf(f) !== key) break;
+      callerId = parent.get(callerId);
+    }
+    if (callerId !== undefined) {
+      const perCaller = callers.get(key) ?? new Map<string, number>();
+      const callerKey = keyOf(byId.get(callerId)!.callFrame);
+      perCaller.set(callerKey, (perCaller.get(callerKey) ?? 0) + ms);
+      callers.set(key, perCaller);
+    }
     seen.clear();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const f = byId.get(id)!.callFrame;
@@ -164,6 +180,7 @@ export function summarizeProfile(profile: CpuProfile, top = 25): ProfileSummary 
       selfPct: pct(ms),
       totalMs: total.get(name) ?? ms,
       totalPct: pct(total.get(name) ?? ms),
+      calledFrom: [...(callers.get(name) ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1])[0]?.[0],
     }));
   const modules = new Map<string, number>();
   for (const { ms, module } of self.values()) modules.set(module, (modules.get(module) ?? 0) + ms);
@@ -188,8 +205,11 @@ export function formatSummary(summary: ProfileSummary, modules = 15): string {
   out.push(`top ${summary.functions.length} functions by self time (% of busy time):`);
   out.push(`   self ms  self%  total%  function (module:line)`);
   summary.functions.forEach((row, i) => {
+    // Native functions and node's internals say little by themselves: name who calls them.
+    const native = !row.name.includes("(") || row.module.startsWith("node:");
+    const via = native && row.calledFrom !== undefined ? `  ← ${row.calledFrom}` : "";
     out.push(
-      `${String(i + 1).padStart(2)} ${f(row.selfMs).padStart(6)} ${f(row.selfPct, 1).padStart(6)} ${f(row.totalPct, 1).padStart(7)}  ${row.name}`,
+      `${String(i + 1).padStart(2)} ${f(row.selfMs).padStart(6)} ${f(row.selfPct, 1).padStart(6)} ${f(row.totalPct, 1).padStart(7)}  ${row.name}${via}`,
     );
   });
   out.push(`self time by module:`);

@@ -234,6 +234,22 @@ async function sequentialLatency(client: LineClient, line: string, expect: strin
   return { count, errors: bad, p50Ms: s.p50, p99Ms: s.p99, meanMs: s.mean, maxMs: s.max };
 }
 
+/** Like sequentialLatency, but each request on a new connection (connect + request + close), as a forward does. */
+async function freshConnectionLatency(bank: BankNode, line: string, expect: string, count: number) {
+  const samples = new Samples();
+  let bad = 0;
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const client = await LineClient.connect(bank.host, bank.port);
+    const reply = await client.request(line);
+    client.close();
+    samples.push(performance.now() - t);
+    if (reply !== expect) bad++;
+  }
+  const s = samples.summary();
+  return { count, errors: bad, p50Ms: s.p50, p99Ms: s.p99, meanMs: s.mean, maxMs: s.max };
+}
+
 async function forwardVsDirect(owner: BankNode, forwarder: BankNode) {
   const [reply] = await pipeline(owner.host, owner.port, ["AC"]);
   const account = /^AC (\d{5})\//.exec(reply ?? "")?.[1];
@@ -245,9 +261,11 @@ async function forwardVsDirect(owner: BankNode, forwarder: BankNode) {
   try {
     progress(`AB direct ×${AB_REQUESTS}`);
     const d = await sequentialLatency(direct, line, "AB 100", AB_REQUESTS);
+    progress(`AB direct, new connection each ×${AB_REQUESTS}`);
+    const fresh = await freshConnectionLatency(owner, line, "AB 100", AB_REQUESTS);
     progress(`AB forwarded ×${AB_REQUESTS}`);
     const fw = await sequentialLatency(viaForward, line, "AB 100", AB_REQUESTS);
-    return { direct: d, forwarded: fw };
+    return { direct: d, directNewConnection: fresh, forwarded: fw };
   } finally {
     direct.close();
     viaForward.close();
@@ -257,30 +275,36 @@ async function forwardVsDirect(owner: BankNode, forwarder: BankNode) {
 // ---------------------------------------------------------------------------------------------- scan
 
 async function scan(banks: BankNode[]) {
-  const dir = tempDir("scan");
-  const config = join(dir, "config.json");
-  writeFileSync(
-    config,
-    JSON.stringify({ host: ADDR.scanner, port: BANK_PORT, scan_time_out: 0.3, timeout: 1, data: join(dir, "data/bank.db"), log: join(dir, "logs/bank.log") }),
-  );
-  const run = await runBundle(["scan", "--subnet", "127.0.0.0/24", "--json", "--config", config], dir, 120_000);
+  // A bank config that is never served: only the scan command reads it.
+  const scanner = new BankNode({ host: ADDR.scanner, port: BANK_PORT, scan_time_out: 0.3, timeout: 1 });
+  const baseline = await runBundle(["--version"], scanner.dir);
+  const run = await runBundle(["scan", "--subnet", "127.0.0.0/24", "--json", "--config", scanner.configPath], scanner.dir, 120_000);
   if (run.code !== 0) {
     const why = (run.stderr || run.stdout).trim().split("\n")[0] ?? "";
     return { ok: false as const, ms: run.ms, code: run.code, note: `bank scan failed (exit ${run.code}): ${why}` };
   }
   let found: number | undefined;
-  const ours = banks.map((b) => b.host);
   let foundOurs: number | undefined;
   try {
-    const json = JSON.parse(run.stdout) as unknown;
-    const list = Array.isArray(json) ? json : ((json as { banks?: unknown[] }).banks ?? []);
+    const json = JSON.parse(run.stdout) as { banks?: { code?: string }[] } | { code?: string }[];
+    const list = Array.isArray(json) ? json : (json.banks ?? []);
     found = list.length;
-    const codes = list.map((b) => (b as { code?: string; host?: string; ip?: string }).code ?? (b as { host?: string }).host ?? (b as { ip?: string }).ip);
-    foundOurs = ours.filter((h) => codes.includes(h)).length;
+    const codes = new Set(list.map((b) => b.code));
+    foundOurs = banks.filter((b) => codes.has(b.host)).length;
   } catch {
     // Not JSON we understand: the time still counts.
   }
-  return { ok: true as const, ms: run.ms, found, foundOurs, running: banks.length };
+  const logged = scanner.logEvents("scan").at(-1);
+  return {
+    ok: true as const,
+    ms: run.ms,
+    scanMs: typeof logged?.ms === "number" ? logged.ms : undefined,
+    probes: typeof logged?.probes === "number" ? logged.probes : undefined,
+    processBaselineMs: baseline.ms,
+    found,
+    foundOurs,
+    running: banks.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- plan
@@ -446,7 +470,11 @@ async function main(): Promise<void> {
   results.loadavgAtEnd = loadavg()[0];
   results.notes = notes;
   results.report = out.join("\n");
-  say(`bench took ${totalS.toFixed(1)} s (build not included); load average now ${loadavg()[0]!.toFixed(2)}`);
+  // The disk's fsync latency drifts with what else the machine does: probe it again at the end.
+  const end = fsyncProbe();
+  results.fdatasyncAtEnd = { p50Ms: end.p50Ms, p99Ms: end.p99Ms };
+  say(`bench took ${totalS.toFixed(1)} s (build not included); now: load average ${loadavg()[0]!.toFixed(2)}, ` +
+    `fdatasync p50 ${f3(end.p50Ms)} ms p99 ${f3(end.p99Ms)} ms`);
   const file = join(ROOT, "bench/results.json");
   writeFileSync(file, `${JSON.stringify(results, (_, v) => (typeof v === "bigint" ? String(v) : v), 2)}\n`);
   console.log(`results written to ${file}`);
@@ -485,11 +513,12 @@ async function peerSection(say: Say): Promise<void> {
     if (ONLY.has("ab")) {
       const ab = await forwardVsDirect(owner, forwarder);
       results.ab = ab;
-      say(`AB latency, ${AB_REQUESTS} sequential requests over one client connection per path:`);
+      say(`AB latency, ${AB_REQUESTS} sequential requests each (client on one connection unless said):`);
       say(table(
         ["path", "p50 ms", "p99 ms", "mean ms", "max ms", "errors"],
         [
           ["direct  (client → .52)", f3(ab.direct.p50Ms), f3(ab.direct.p99Ms), f3(ab.direct.meanMs), f2(ab.direct.maxMs), String(ab.direct.errors)],
+          ["direct, new connection per request", f3(ab.directNewConnection.p50Ms), f3(ab.directNewConnection.p99Ms), f3(ab.directNewConnection.meanMs), f2(ab.directNewConnection.maxMs), String(ab.directNewConnection.errors)],
           ["forward (client → .51 → .52)", f3(ab.forwarded.p50Ms), f3(ab.forwarded.p99Ms), f3(ab.forwarded.meanMs), f2(ab.forwarded.maxMs), String(ab.forwarded.errors)],
         ],
         [false, true, true, true, true, true],
@@ -506,6 +535,7 @@ async function peerSection(say: Say): Promise<void> {
       results.scan = s;
       if (s.ok) {
         say(`scan 127.0.0.0/24 × ports 65525–65535 (scan_time_out 0.3 s), ${s.running} banks running: ${f0(s.ms)} ms wall for the one-shot process` +
+          (s.scanMs === undefined ? "" : ` (scan itself ${f0(s.scanMs)} ms for ${s.probes ?? "?"} probes; \`bank --version\` takes ${f0(s.processBaselineMs)} ms)`) +
           (s.found === undefined ? "" : `; found ${s.found} banks (${s.foundOurs} of ours)`));
       } else {
         say(`scan: skipped: ${s.note}`);

@@ -37,9 +37,9 @@ function ceilDiv(x: bigint, y: bigint): bigint {
   return -floorDiv(-x, y);
 }
 
-/** Least amount per client first (clients 0 count as infinitely good); identical banks end up adjacent. */
+/** Best amount per client first (clients 0 count as infinitely good); identical banks end up adjacent. */
 function byRatio(x: Item, y: Item): number {
-  return cmp(x.amount * y.clients, y.amount * x.clients) || cmp(y.clients, x.clients) || cmp(x.amount, y.amount) || y.index - x.index;
+  return cmp(y.amount * x.clients, x.amount * y.clients) || cmp(x.clients, y.clients) || cmp(y.amount, x.amount) || x.index - y.index;
 }
 
 /**
@@ -52,15 +52,18 @@ function byRatio(x: Item, y: Item): number {
  */
 class Search {
   private readonly m: number;
-  private readonly sufClients: bigint[];
-  private readonly sufAmount: bigint[];
-  private readonly maxAmount: bigint[];
+  private readonly prefClients: bigint[] = [0n];
+  private readonly prefAmount: bigint[] = [0n];
   private readonly eLo: bigint[];
   private readonly eHi: bigint[];
-  private readonly cheapest: bigint[][] = [];
+  private readonly clients: SortedSuffixes;
+  private readonly amounts: SortedSuffixes;
   private readonly nextDistinct: number[];
   private readonly slope: bigint;
   private readonly stack: number[] = [];
+  private nuN = 0n;
+  private nuD = 1n;
+  private lagrange: SortedSuffixes;
   best: Solution;
   private budget = 0n;
   private bestCount = 0;
@@ -71,14 +74,13 @@ class Search {
     private readonly target: bigint,
   ) {
     const m = (this.m = items.length);
-    this.sufClients = new Array<bigint>(m + 1).fill(0n);
-    this.sufAmount = new Array<bigint>(m + 1).fill(0n);
-    for (let j = m - 1; j >= 0; j--) {
-      this.sufClients[j] = this.sufClients[j + 1]! + items[j]!.clients;
-      this.sufAmount[j] = this.sufAmount[j + 1]! + items[j]!.amount;
+    for (const it of items) {
+      this.prefClients.push(this.prefClients.at(-1)! + it.clients);
+      this.prefAmount.push(this.prefAmount.at(-1)! + it.amount);
     }
     this.slope = fitSlope(items);
-    this.maxAmount = new Array<bigint>(m + 1).fill(0n);
+    this.clients = new SortedSuffixes(items.map((it) => it.clients));
+    this.amounts = new SortedSuffixes(items.map((it) => it.amount));
     this.eLo = new Array<bigint>(m + 1).fill(0n);
     this.eHi = new Array<bigint>(m + 1).fill(0n);
     this.nextDistinct = new Array<number>(m).fill(m);
@@ -86,62 +88,78 @@ class Search {
       const it = items[j]!;
       const e = it.amount - this.slope * it.clients;
       const last = j === m - 1;
-      this.maxAmount[j] = last || it.amount > this.maxAmount[j + 1]! ? it.amount : this.maxAmount[j + 1]!;
       this.eLo[j] = last || e < this.eLo[j + 1]! ? e : this.eLo[j + 1]!;
       this.eHi[j] = last || e > this.eHi[j + 1]! ? e : this.eHi[j + 1]!;
       const next = items[j + 1];
       this.nextDistinct[j] = next && next.clients === it.clients && next.amount === it.amount ? this.nextDistinct[j + 1]! : j + 1;
     }
+    this.lagrange = this.clients;
     this.best = this.greedy();
     this.bestCount = this.best.positions.length;
   }
 
-  /** Take the best banks by ratio until the target is met. */
-  private greedy(): Solution {
-    let j = this.m;
-    while (this.sufAmount[j]! < this.target) j--;
-    return { clients: this.sufClients[j]!, amount: this.sufAmount[j]!, positions: Array.from({ length: this.m - j }, (_, i) => j + i) };
-  }
-
-  /** Prefix sums of the suffix's clients in increasing order: cheapest(j)[r] is the fewest clients r banks of it can have. */
-  private cheap(j: number): bigint[] {
-    let sums = this.cheapest[j];
-    if (!sums) {
-      const clients = this.items.slice(j).map((it) => it.clients).sort(cmp);
-      sums = [0n];
-      for (const c of clients) sums.push(sums.at(-1)! + c);
-      this.cheapest[j] = sums;
-    }
-    return sums;
-  }
-
-  /** The most banks of the suffix j.. that fit in `cap` clients. */
-  private maxCount(j: number, cap: bigint): number {
-    const sums = this.cheap(j);
+  /**
+   * Picks nu >= 0 for the Lagrangian bound clients(R) >= nu*amount(R) + sum(clients - nu*amount over R), where the
+   * last sum is at least the smallest sum of |R| such values and |R| is bounded by the count relaxations. nu is
+   * tuned in floating point at the root (any nu is sound) and then used exactly as N/D.
+   */
+  private tuneMultiplier(): void {
+    const rMin = this.amounts.fewestReaching(0, this.target);
+    const rMax = this.clients.mostWithin(0, this.budget);
+    const c = Float64Array.from(this.items, (it) => Number(it.clients));
+    const a = Float64Array.from(this.items, (it) => Number(it.amount));
+    const t = Number(this.target);
+    const v = new Float64Array(this.m);
+    const bound = (nu: number): number => {
+      for (let i = 0; i < this.m; i++) v[i] = c[i]! - nu * a[i]!;
+      v.sort();
+      let sum = 0;
+      let best = Infinity;
+      for (let r = 1; r <= rMax; r++) {
+        sum += v[r - 1]!;
+        if (r >= rMin && sum < best) best = sum;
+      }
+      return nu * t + (rMin === 0 ? Math.min(0, best) : best);
+    };
+    // the bound is concave in nu: double past its peak, then narrow down
     let lo = 0;
-    let hi = sums.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (sums[mid]! <= cap) lo = mid;
-      else hi = mid - 1;
+    let hi = 0;
+    for (let i = 0; i < this.m; i++) hi = Math.max(hi, c[i]! / a[i]!);
+    while (hi < 1e300 && bound(2 * hi) >= bound(hi)) hi *= 2;
+    hi *= 2;
+    for (let step = 0; step < 100 && lo < hi; step++) {
+      const m1 = lo + (hi - lo) / 3;
+      const m2 = hi - (hi - lo) / 3;
+      if (bound(m1) < bound(m2)) lo = m1;
+      else hi = m2;
     }
-    return lo;
+    [this.nuN, this.nuD] = toRational(lo);
+    if (process.env.RDEBUG) console.error("nu", lo, "bound", bound(lo), "bound0", bound(0), "rMin", rMin, "rMax", rMax, "budget", this.budget);
+    this.lagrange = new SortedSuffixes(this.items.map((it) => this.nuD * it.clients - this.nuN * it.amount));
   }
 
-  /** Whether the LP relaxation over the suffix j.. (best ratios last) reaches `need` more money within `cap` clients. */
+  /** Take banks in ratio order until the target is met. */
+  private greedy(): Solution {
+    let j = 0;
+    while (this.prefAmount[j]! < this.target) j++;
+    return { clients: this.prefClients[j]!, amount: this.prefAmount[j]!, positions: Array.from({ length: j }, (_, i) => i) };
+  }
+
+  /** Whether the LP relaxation over the suffix j.. reaches `need` more money within `cap` clients. */
   private lpReaches(j: number, cap: bigint, need: bigint): boolean {
+    const base = this.prefClients[j]!;
     let lo = j;
     let hi = this.m;
     while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.sufClients[mid]! <= cap) hi = mid;
-      else lo = mid + 1;
+      const mid = (lo + hi + 1) >> 1;
+      if (this.prefClients[mid]! - base <= cap) lo = mid;
+      else hi = mid - 1;
     }
-    const full = this.sufAmount[lo]!;
+    const full = this.prefAmount[lo]! - this.prefAmount[j]!;
     if (full >= need) return true;
-    if (lo === j) return false;
-    const it = this.items[lo - 1]!;
-    return (need - full) * it.clients <= (cap - this.sufClients[lo]!) * it.amount;
+    if (lo === this.m) return false;
+    const it = this.items[lo]!;
+    return (need - full) * it.clients <= (cap - (this.prefClients[lo]! - base)) * it.amount;
   }
 
   /**
@@ -150,29 +168,19 @@ class Search {
    */
   private counts(j: number, cap: bigint, need: bigint, exact: boolean): [bigint, bigint] | undefined {
     if (cap < 0n || j === this.m || !this.lpReaches(j, cap, need)) return undefined;
-    const sums = this.cheap(j);
-    const rMax = BigInt(this.maxCount(j, cap));
-    let rMin = ceilDiv(need, this.maxAmount[j]!);
-    if (exact) {
-      // the r dearest banks of the rest must reach cap
-      const len = sums.length - 1;
-      let lo = 0;
-      let hi = len;
-      if (sums[len]! < cap) return undefined;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (sums[len]! - sums[len - mid]! >= cap) hi = mid;
-        else lo = mid + 1;
-      }
-      rMin = max(rMin, BigInt(lo));
-    }
-    return rMin <= rMax ? [rMin, rMax] : undefined;
+    const rMax = this.clients.mostWithin(j, cap);
+    let rMin = this.amounts.fewestReaching(j, need);
+    if (exact) rMin = Math.max(rMin, this.clients.fewestReaching(j, cap));
+    if (rMin > rMax || this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax)) return undefined;
+    return [BigInt(rMin), BigInt(rMax)];
   }
 
   /** Pass 1: the fewest clients. */
   minimiseClients(): void {
     this.budget = this.best.clients - 1n;
-    if (this.budget >= 0n) this.dfs(0, 0n, 0n, (j, c, a) => this.clientsCanImprove(j, c, a), (c, a) => this.improveClients(c, a));
+    if (this.budget < 0n) return;
+    this.tuneMultiplier();
+    this.dfs(0, 0n, 0n, (j, c, a) => this.clientsCanImprove(j, c, a), (c, a) => this.improveClients(c, a));
   }
 
   /** The rest brings slope*clients + (r values of e) with clients <= cap: that must reach the need. */
@@ -192,6 +200,7 @@ class Search {
   /** Pass 2: with the clients fixed at the minimum, the least amount, then the fewest banks. */
   minimiseAmount(): void {
     this.budget = this.best.clients;
+    this.tuneMultiplier();
     this.dfs(0, 0n, 0n, (j, c, a) => this.amountCanImprove(j, c, a), (c, a) => this.improveAmount(c, a));
   }
 
@@ -231,13 +240,78 @@ class Search {
       return;
     }
     if (!promising(j, c, a)) return;
-    this.dfs(this.nextDistinct[j]!, c, a, promising, found);
     const it = this.items[j]!;
     if (c + it.clients <= this.budget) {
       this.stack.push(j);
       this.dfs(j + 1, c + it.clients, a + it.amount, promising, found);
       this.stack.pop();
     }
+    this.dfs(this.nextDistinct[j]!, c, a, promising, found);
+  }
+}
+
+/** For each suffix j.. of a list of non-negative values: how many of them fit under a cap, how few reach a need. */
+class SortedSuffixes {
+  private readonly order: number[];
+  private readonly sums: bigint[][] = [];
+
+  constructor(private readonly values: readonly bigint[]) {
+    this.order = values.map((_, p) => p).sort((p, q) => cmp(values[p]!, values[q]!));
+  }
+
+  /** Prefix sums of the suffix's values in increasing order. */
+  private ascending(j: number): bigint[] {
+    let sums = this.sums[j];
+    if (!sums) {
+      let total = 0n;
+      sums = [0n];
+      for (const p of this.order) if (p >= j) sums.push((total += this.values[p]!));
+      this.sums[j] = sums;
+    }
+    return sums;
+  }
+
+  /** The most values of j.. whose sum is at most cap. */
+  mostWithin(j: number, cap: bigint): number {
+    const sums = this.ascending(j);
+    let lo = 0;
+    let hi = sums.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (sums[mid]! <= cap) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The smallest sum of r values of j.. over rMin <= r <= rMax (values may be negative). */
+  smallestSum(j: number, rMin: number, rMax: number): bigint {
+    const sums = this.ascending(j);
+    let lo = 0;
+    let hi = sums.length - 1;
+    // the sums fall while the sorted values are negative
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (sums[mid]! < sums[mid - 1]!) lo = mid;
+      else hi = mid - 1;
+    }
+    return sums[Math.min(Math.max(lo, rMin), rMax)]!;
+  }
+
+  /** The fewest values of j.. whose sum reaches need (one more than there are when none does). */
+  fewestReaching(j: number, need: bigint): number {
+    const sums = this.ascending(j);
+    const len = sums.length - 1;
+    const total = sums[len]!;
+    if (total < need) return len + 1;
+    let lo = 0;
+    let hi = len;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (total - sums[len - mid]! >= need) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 }
 
@@ -259,6 +333,13 @@ function latticeHit(eLo: bigint, eHi: bigint, lo: bigint, hi: bigint | undefined
 
 const min = (x: bigint, y: bigint): bigint => (x < y ? x : y);
 const max = (x: bigint, y: bigint): bigint => (x > y ? x : y);
+
+/** x >= 0 as an exact fraction N/D with a power-of-two D. */
+function toRational(x: number): [bigint, bigint] {
+  if (!(x > 0) || !Number.isFinite(x)) return [0n, 1n];
+  const shift = Math.max(0, 52 - Math.floor(Math.log2(x)));
+  return [BigInt(Math.round(x * 2 ** shift)), 1n << BigInt(shift)];
+}
 
 /** A non-negative integer slope for amount ~ slope * clients (least squares through the origin, in floating point: any slope is sound). */
 function fitSlope(items: readonly Item[]): bigint {

@@ -98,7 +98,7 @@ describe("durability of the built bank", () => {
     const dir = bank.dir;
     const setup = await bank.client();
     const accounts: string[] = [];
-    for (let i = 0; i < 16; i++) accounts.push(await openAccount(setup, host));
+    for (let i = 0; i < 16; i++) accounts.push(await openAccount(setup));
     setup.close();
     const expected = new Map<string, bigint>(accounts.map((a) => [a, 0n]));
 
@@ -138,9 +138,9 @@ describe("durability of the built bank", () => {
     const host = "127.0.0.11";
     const bank = await start(host);
     const c = await bank.client();
-    const a = await openAccount(c, host);
-    const b = await openAccount(c, host);
-    const closed = await openAccount(c, host);
+    const a = await openAccount(c);
+    const b = await openAccount(c);
+    const closed = await openAccount(c);
     assert.equal(await c.request(`AD ${b}/${host} 9223372036854775807`), "AD");
     assert.equal(await c.request(`AR ${closed}/${host}`), "AR");
     const depositor = new Depositor(await bank.client(), a, host, 16);
@@ -177,7 +177,7 @@ describe("durability of the built bank", () => {
     running.push(bank);
     await bank.start();
     const c = await bank.client();
-    const a = await openAccount(c, host);
+    const a = await openAccount(c);
     c.close();
     const depositor = new Depositor(await bank.client(), a, host, 32);
     await sleep(300);
@@ -203,7 +203,7 @@ describe("durability of the built bank", () => {
     const host = "127.0.0.12";
     const bank = await start(host);
     const c = await bank.client();
-    const a = await openAccount(c, host);
+    const a = await openAccount(c);
     assert.equal(await c.request(`AD ${a}/${host} 500`), "AD");
     c.close();
     assert.equal(await stop(bank, "SIGTERM"), 0);
@@ -222,11 +222,53 @@ describe("durability of the built bank", () => {
     assert.ok(!stderr.includes("listening on"), "the bank must not serve an empty ledger");
   });
 
+  it("loses no acknowledged deposit when a second bank is started on the same data by mistake", async () => {
+    const host = "127.0.0.12";
+    const first = await start(host);
+    const c1 = await first.client();
+    const a = await openAccount(c1);
+    assert.equal(await c1.request(`AD ${a}/${host} 100`), "AD");
+    // The same data file, another port: a second bank must refuse to start, or else lose nothing.
+    const second = new BankProcess({ host, port: PORT + 1, data: dataOf(first) });
+    dirs.add(second.dir);
+    let refused = false;
+    try {
+      running.push(second);
+      await second.start();
+    } catch {
+      refused = true;
+      running.splice(running.indexOf(second), 1);
+    }
+    if (refused) {
+      assert.match(second.output, /bank\.db/, `the refusal should name the data file: ${second.output}`);
+      c1.close();
+      assert.equal(await stop(first, "SIGTERM"), 0);
+      return;
+    }
+    const c2 = await second.client();
+    assert.equal(await c2.request(`AD ${a}/${host} 7`), "AD");
+    assert.equal(await c1.request(`AD ${a}/${host} 5`), "AD");
+    c1.close();
+    c2.close();
+    assert.equal(await stop(first, "SIGTERM"), 0);
+    assert.equal(await stop(second, "SIGTERM"), 0);
+    const again = await start(host, first.dir);
+    const c3 = await again.client();
+    const balance = await c3.request(`AB ${a}/${host}`);
+    c3.close();
+    await stop(again, "SIGTERM");
+    assert.equal(
+      balance,
+      "AB 112",
+      "a second bank started on the same data file while the first ran; deposits 100, 7 and 5 were acknowledged",
+    );
+  });
+
   it("starts after a torn journal tail, says so, and keeps the whole records", async () => {
     const host = "127.0.0.13";
     const bank = await start(host);
     const c = await bank.client();
-    const a = await openAccount(c, host);
+    const a = await openAccount(c);
     assert.equal(await c.request(`AD ${a}/${host} 77`), "AD");
     c.close();
     await stop(bank, "SIGKILL");

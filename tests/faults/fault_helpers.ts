@@ -96,9 +96,12 @@ export function havePrlimit(): boolean {
   }
 }
 
-/** Sets RLIMIT_FSIZE (soft and hard) of a running process: bytes, or "unlimited". */
+/**
+ * Sets the soft RLIMIT_FSIZE of a running process: bytes, or "unlimited". The hard limit stays
+ * unlimited, so the limit can be lifted again without CAP_SYS_RESOURCE (containers often lack it).
+ */
 export function setFileSizeLimit(pid: number, bytes: number | "unlimited"): void {
-  execFileSync("prlimit", ["--pid", String(pid), `--fsize=${bytes}:${bytes}`]);
+  execFileSync("prlimit", ["--pid", String(pid), `--fsize=${bytes}:unlimited`], { stdio: ["ignore", "ignore", "pipe"] });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

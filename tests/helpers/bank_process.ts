@@ -113,7 +113,8 @@ export class BankProcess {
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    child.kill(signal);
+    // process.kill, not child.kill: under `deno test`, child.kill() makes the exit code read null even when it was 0.
+    process.kill(child.pid!, signal);
     return exited;
   }
 
