@@ -37,6 +37,8 @@ export class AccountTable {
   #db: Database;
   #statements!: ReturnType<typeof prepare>;
   #inTransaction = false;
+  #total = 0n;
+  #count = 0;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -54,6 +56,7 @@ export class AccountTable {
     }
     const table = new AccountTable(db);
     table.#checkInvariants();
+    table.#countRows();
     return table;
   }
 
@@ -95,22 +98,25 @@ export class AccountTable {
     }
   }
 
-  /** Sets a balance, creating the account when needed. */
-  set(account: AccountNumber, balance: Amount): void {
-    // Bounds are checked here, in bigint: SQLite would silently turn an overflow into REAL.
-    if (balance < 0n || balance > MAX_AMOUNT) throw new RangeError(`balance out of range: ${balance}`);
-    const { upsert } = this.#write();
-    upsert.bind([account, balance.toString()]);
-    upsert.step();
-    upsert.reset();
-  }
-
-  /** Deletes an account. */
-  delete(account: AccountNumber): void {
-    const { remove } = this.#write();
-    remove.bind([account]);
-    remove.step();
-    remove.reset();
+  /**
+   * Changes one account from `before` to `after` (undefined: no account), keeping the totals.
+   * The caller knows `before` already, which spares a lookup on the hot path.
+   */
+  write(account: AccountNumber, before: Amount | undefined, after: Amount | undefined): void {
+    const statements = this.#write();
+    if (after === undefined) {
+      statements.remove.bind([account]);
+      statements.remove.step();
+      statements.remove.reset();
+    } else {
+      // Bounds are checked here, in bigint: SQLite would silently turn an overflow into REAL.
+      if (after < 0n || after > MAX_AMOUNT) throw new RangeError(`balance out of range: ${after}`);
+      statements.upsert.bind([account, after.toString()]);
+      statements.upsert.step();
+      statements.upsert.reset();
+    }
+    this.#total += (after ?? 0n) - (before ?? 0n);
+    this.#count += (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
   }
 
   /** A free account number: the one after the highest, else the lowest gap; undefined when full. */
@@ -126,24 +132,27 @@ export class AccountTable {
     return found as AccountNumber | undefined;
   }
 
-  /** Sum of all balances, exact (SQLite's SUM would overflow past 2^63 − 1). */
+  /** Sum of all balances, exact (it may exceed 2^63 − 1). */
   total(): bigint {
-    // Summing the high and low 32 bits separately keeps each SQL sum inside int64 for 90,000 rows.
-    const { sums } = this.#statements;
-    sums.step();
-    const [high, low] = sums.get(null, BIG) as [bigint, bigint];
-    const total = (high << 32n) + low;
-    sums.reset();
-    return total;
+    return this.#total;
   }
 
   /** Number of accounts. */
   count(): number {
-    const { count } = this.#statements;
-    count.step();
-    const n = count.get()[0] as number;
-    count.reset();
-    return n;
+    return this.#count;
+  }
+
+  /** Reads the totals from the rows; afterwards `write` keeps them, so BA and BN cost no scan. */
+  #countRows(): void {
+    // SQLite's SUM overflows past 2^63 − 1: summing the high and low 32 bits apart stays in int64 for 90,000 rows.
+    const sums = this.#db.prepare(
+      "SELECT COALESCE(SUM(balance >> 32), 0), COALESCE(SUM(balance & 4294967295), 0), COUNT(*) FROM accounts",
+    );
+    sums.step();
+    const [high, low, count] = sums.get(null, BIG) as [bigint, bigint, bigint];
+    sums.free();
+    this.#total = (high << 32n) + low;
+    this.#count = Number(count);
   }
 
   /** The sequence number of the last journal record this table includes. */
@@ -186,8 +195,6 @@ function prepare(db: Database) {
       `SELECT a.id + 1 FROM accounts a WHERE a.id < ${MAX_ACCOUNT}
          AND NOT EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id + 1) ORDER BY a.id LIMIT 1`,
     ),
-    sums: db.prepare("SELECT COALESCE(SUM(balance >> 32), 0), COALESCE(SUM(balance & 4294967295), 0) FROM accounts"),
-    count: db.prepare("SELECT COUNT(*) FROM accounts"),
     getSeq: db.prepare("SELECT value FROM meta WHERE key = 'seq'"),
     setSeq: db.prepare("INSERT INTO meta (key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
   } satisfies Record<string, Statement>;

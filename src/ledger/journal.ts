@@ -77,6 +77,13 @@ export class Journal {
   #waiters: Waiter[] = [];
   #jobs: (() => Promise<void>)[] = [];
   #running: Promise<void> | undefined;
+  /**
+   * Called synchronously when a batch fails, before any of its appends reject: the owner undoes every
+   * change not on disk in the same instant, so nothing can be built on them in between.
+   */
+  onFailure: ((error: Error) => void) | undefined;
+  /** Set when a failed write could not be cut off the file: no later record could be trusted. */
+  #broken: Error | undefined;
 
   private constructor(path: string, file: fs.FileHandle, size: number) {
     this.#path = path;
@@ -157,17 +164,23 @@ export class Journal {
     this.#waiters = [];
     const bytes = batch.length === 1 ? batch[0]! : concat(batch);
     try {
-      await this.#file.write(bytes);
+      if (this.#broken) throw this.#broken;
+      await writeFully(this.#file, bytes);
       await this.#file.datasync();
       this.#size += bytes.length;
     } catch (cause) {
       // Everything queued behind a failed batch fails too: it was built on the state that is being undone.
+      // Rejected before any await, so no change can be applied on top of the state being undone.
       const error = new Error(`journal write failed: ${String(cause)}`, { cause });
-      const failed = [...waiters, ...this.#waiters];
+      this.onFailure?.(error);
+      for (const w of [...waiters, ...this.#waiters]) w.reject(error);
       this.#pending = [];
       this.#waiters = [];
-      await this.#file.truncate(this.#size).catch(() => {});
-      for (const w of failed) w.reject(error);
+      // Cut off what part of the batch reached the file; if even that fails, later records would sit
+      // behind garbage and be lost at replay, so the journal refuses every append from now on.
+      await this.#file.truncate(this.#size).catch((truncateError: unknown) => {
+        this.#broken ??= new Error(`journal cannot be repaired: ${String(truncateError)}`);
+      });
       return;
     }
     for (const w of waiters) w.resolve();
@@ -177,15 +190,27 @@ export class Journal {
     const tmp = `${this.#path}.tmp`;
     const keep = new Uint8Array(this.#size - offset);
     if (keep.length > 0) await this.#file.read(keep, 0, keep.length, offset);
-    await fs.writeFile(tmp, keep);
-    const tmpFile = await fs.open(tmp, "r+");
-    await tmpFile.sync();
-    await tmpFile.close();
+    const tmpFile = await fs.open(tmp, "w");
+    try {
+      await writeFully(tmpFile, keep);
+      await tmpFile.sync();
+    } finally {
+      await tmpFile.close();
+    }
     await fs.rename(tmp, this.#path);
     await fsyncDirectory(dirname(this.#path));
     await this.#file.close();
     this.#file = await fs.open(this.#path, "a+");
     this.#size = keep.length;
+  }
+}
+
+/** Writes all of `bytes`: a write may be cut short (file size limit, full disk) without an error. */
+export async function writeFully(file: fs.FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${bytes.length} bytes`);
+    offset += bytesWritten;
   }
 }
 

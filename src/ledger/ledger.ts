@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
-import { type AccountNumber, type Amount, MAX_AMOUNT } from "../protocol/values.ts";
+import { type AccountNumber, type Amount, MAX_AMOUNT, MIN_ACCOUNT } from "../protocol/values.ts";
 import { AccountTable, CorruptStoreError, LedgerError } from "./accounts.ts";
 import { Journal } from "./journal.ts";
 import { readSnapshot, writeSnapshot } from "./snapshot.ts";
@@ -49,6 +49,7 @@ interface Undo {
   readonly seq: number;
   readonly account: AccountNumber;
   readonly before: Amount | undefined;
+  readonly after: Amount | undefined;
 }
 
 const log = getLogger(["bank", "ledger"]);
@@ -63,6 +64,8 @@ export class DurableLedger implements Ledger {
   /** Changes applied in memory whose journal record is not yet on disk, oldest first, from #durableHead. */
   #undurable: Undo[] = [];
   #durableHead = 0;
+  /** The newest change's promise: settled once it and every change before it are on disk or undone. */
+  #lastChange: Promise<void> = Promise.resolve();
   /** Operations waiting while a snapshot takes a consistent copy; undefined when not held. */
   #held: (() => void)[] | undefined;
   #snapshotting: Promise<void> | undefined;
@@ -76,6 +79,14 @@ export class DurableLedger implements Ledger {
     this.#journal = journal;
     this.#seq = this.#snapshotSeq = table.appliedSeq;
     this.recovery = recovery;
+    journal.onFailure = (error) => {
+      log.error("Journal write failed; {changes} changes not on disk are undone and refused: {error}", {
+        event: "store_failed",
+        changes: this.#undurable.length - this.#durableHead,
+        error: String(error),
+      });
+      this.#rollBack();
+    };
   }
 
   /** Loads the snapshot, replays the journal after it, and starts periodic snapshots. */
@@ -103,33 +114,35 @@ export class DurableLedger implements Ledger {
   }
 
   open(): Promise<AccountNumber> {
-    return this.#gate(() => {
+    return this.#mutate(() => {
       const account = this.#table.freeNumber();
       if (account === undefined) throw new LedgerError("no_free_accounts");
-      return this.#change(account, 0n).then(() => account);
+      return this.#change(account, undefined, 0n).then(() => account);
     });
   }
 
   deposit(account: AccountNumber, amount: Amount): Promise<void> {
-    return this.#gate(() => {
-      const balance = this.#existing(account) + amount;
-      if (balance > MAX_AMOUNT) throw new LedgerError("balance_overflow", account);
-      return this.#change(account, balance);
+    return this.#mutate(() => {
+      const before = this.#existing(account);
+      const after = before + amount;
+      if (after > MAX_AMOUNT) throw new LedgerError("balance_overflow", account);
+      return this.#change(account, before, after);
     });
   }
 
   withdraw(account: AccountNumber, amount: Amount): Promise<void> {
-    return this.#gate(() => {
-      const balance = this.#existing(account) - amount;
-      if (balance < 0n) throw new LedgerError("insufficient_funds", account);
-      return this.#change(account, balance);
+    return this.#mutate(() => {
+      const before = this.#existing(account);
+      const after = before - amount;
+      if (after < 0n) throw new LedgerError("insufficient_funds", account);
+      return this.#change(account, before, after);
     });
   }
 
   close(account: AccountNumber): Promise<void> {
-    return this.#gate(() => {
+    return this.#mutate(() => {
       if (this.#existing(account) !== 0n) throw new LedgerError("account_not_empty", account);
-      return this.#change(account, undefined);
+      return this.#change(account, 0n, undefined);
     });
   }
 
@@ -203,14 +216,23 @@ export class DurableLedger implements Ledger {
     return balance;
   }
 
+  /** A change: like #gate, but a refusal always arrives as a rejected promise, never as a throw. */
+  #mutate<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return this.#gate(operation);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Runs now, or after the snapshot copy when held, keeping every connection's order. */
   #gate<T>(operation: () => T): T {
     const held = this.#held;
-    if (held === undefined) return operation();
+    if (held === undefined) return this.#evaluate(operation);
     return new Promise((resolve, reject) => {
       held.push(() => {
         try {
-          resolve(operation());
+          resolve(this.#evaluate(operation));
         } catch (error) {
           reject(error);
         }
@@ -218,21 +240,38 @@ export class DurableLedger implements Ledger {
     }) as T;
   }
 
-  /** Applies a new balance (undefined: the account is gone) now; resolves when it is on disk. */
-  #change(account: AccountNumber, after: Amount | undefined): Promise<void> {
-    const before = this.#table.balance(account);
-    setBalance(this.#table, account, after);
+  /**
+   * Runs an operation so that no answer rests on a change that might not reach the disk. A read or a
+   * refusal computed while changes are still in flight waits for them; if they fail (and are undone),
+   * it is computed again on what is really there. A change returns its own promise, settled by the journal.
+   */
+  #evaluate<T>(operation: () => T): T {
+    const inFlight = this.#durableHead < this.#undurable.length ? this.#lastChange : undefined;
+    let value: T;
+    try {
+      value = operation();
+    } catch (error) {
+      if (inFlight === undefined) throw error;
+      return inFlight.then(() => Promise.reject(error), operation) as T;
+    }
+    if (inFlight === undefined || value instanceof Promise) return value;
+    return inFlight.then(() => value, operation) as T;
+  }
+
+  /** Applies a change now (undefined: no account); resolves when it is on disk, else undoes it. */
+  #change(account: AccountNumber, before: Amount | undefined, after: Amount | undefined): Promise<void> {
+    this.#table.write(account, before, after);
     const seq = ++this.#seq;
-    this.#undurable.push({ seq, account, before });
+    this.#undurable.push({ seq, account, before, after });
     const text = after === undefined ? `X ${account}` : `S ${account} ${after}`;
-    return this.#journal.append({ seq, text }).then(
+    const change = this.#journal.append({ seq, text }).then(
       () => this.#markDurable(seq),
       (cause: unknown) => {
-        this.#rollBack();
-        log.error("Journal write failed, change refused: {error}", { event: "store_failed", error: String(cause) });
         throw new LedgerError("store_failed", account, { cause });
       },
     );
+    this.#lastChange = change;
+    return change;
   }
 
   #markDurable(seq: number): void {
@@ -244,31 +283,28 @@ export class DurableLedger implements Ledger {
     }
   }
 
-  /** Undoes every change not on disk, newest first: the journal failed them all. */
+  /** Undoes every change not on disk, newest first: the journal has just failed every one of them. */
   #rollBack(): void {
     const undurable = this.#undurable;
     for (let i = undurable.length - 1; i >= this.#durableHead; i--) {
-      setBalance(this.#table, undurable[i]!.account, undurable[i]!.before);
+      const { account, before, after } = undurable[i]!;
+      this.#table.write(account, after, before);
     }
     this.#undurable = [];
     this.#durableHead = 0;
   }
 }
 
-function setBalance(table: AccountTable, account: AccountNumber, balance: Amount | undefined): void {
-  if (balance === undefined) table.delete(account);
-  else table.set(account, balance);
-}
-
 /** Replays one journal record: `S <account> <balance>` or `X <account>`; anything else means corruption. */
 function applyRecord(table: AccountTable, text: string): void {
-  const [op, accountText, balanceText] = text.split(" ");
+  const [op, accountText, balanceText, extra] = text.split(" ");
   const account = Number(accountText) as AccountNumber;
-  if (op === "S" && balanceText !== undefined && /^[0-9]{1,19}$/.test(balanceText)) {
+  const valid = extra === undefined && /^[0-9]{5}$/.test(accountText ?? "") && account >= MIN_ACCOUNT;
+  if (valid && op === "S" && balanceText !== undefined && /^[0-9]{1,19}$/.test(balanceText)) {
     const balance = BigInt(balanceText);
-    if (balance <= MAX_AMOUNT) return table.set(account, balance);
-  } else if (op === "X" && balanceText === undefined) {
-    return table.delete(account);
+    if (balance <= MAX_AMOUNT) return table.write(account, table.balance(account), balance);
+  } else if (valid && op === "X" && balanceText === undefined) {
+    return table.write(account, table.balance(account), undefined);
   }
   throw new CorruptStoreError(`journal record '${text}' is not a valid change`);
 }

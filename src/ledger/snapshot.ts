@@ -6,6 +6,7 @@ import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
 import { CorruptStoreError } from "./accounts.ts";
+import { writeFully } from "./journal.ts";
 import { fsyncDirectory } from "../runtime.ts";
 
 const MAGIC = "BANKSNP1";
@@ -38,18 +39,25 @@ export async function readSnapshot(path: string): Promise<Uint8Array | undefined
 
 /** Writes a snapshot so that it replaces the old one atomically and durably. */
 export async function writeSnapshot(path: string, database: Uint8Array): Promise<void> {
-  const header = new Uint8Array(HEADER_BYTES);
-  header.set(new TextEncoder().encode(MAGIC));
-  const view = new DataView(header.buffer);
+  const bytes = new Uint8Array(HEADER_BYTES + database.length);
+  bytes.set(new TextEncoder().encode(MAGIC));
+  const view = new DataView(bytes.buffer);
   view.setUint32(8, database.length, true);
   view.setUint32(12, crc32(database), true);
+  bytes.set(database, HEADER_BYTES);
   const tmp = `${path}.tmp`;
-  const file = await fs.open(tmp, "w");
   try {
-    await file.writev([header, database]);
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await fs.open(tmp, "w");
+    try {
+      // A short write must never reach the rename: the old snapshot is the only good copy.
+      await writeFully(file, bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw error;
   }
   await fs.rename(tmp, path);
   await fsyncDirectory(dirname(path));

@@ -55,9 +55,9 @@ class Search {
   private readonly prefClients: bigint[] = [0n];
   private readonly prefAmount: bigint[] = [0n];
   private readonly eLo: bigint[];
+  private readonly maxAmount: bigint[];
   private readonly eHi: bigint[];
   private readonly clients: SortedSuffixes;
-  private readonly amounts: SortedSuffixes;
   private readonly nextDistinct: number[];
   private readonly slope: bigint;
   private readonly stack: number[] = [];
@@ -66,6 +66,8 @@ class Search {
   private lagrange: SortedSuffixes;
   best: Solution;
   private budget = 0n;
+  private low = 0n;
+  private skipFirst = true;
   private bestCount = 0;
   nodes = 0;
 
@@ -80,14 +82,15 @@ class Search {
     }
     this.slope = fitSlope(items);
     this.clients = new SortedSuffixes(items.map((it) => it.clients));
-    this.amounts = new SortedSuffixes(items.map((it) => it.amount));
     this.eLo = new Array<bigint>(m + 1).fill(0n);
+    this.maxAmount = new Array<bigint>(m + 1).fill(0n);
     this.eHi = new Array<bigint>(m + 1).fill(0n);
     this.nextDistinct = new Array<number>(m).fill(m);
     for (let j = m - 1; j >= 0; j--) {
       const it = items[j]!;
       const e = it.amount - this.slope * it.clients;
       const last = j === m - 1;
+      this.maxAmount[j] = last || it.amount > this.maxAmount[j + 1]! ? it.amount : this.maxAmount[j + 1]!;
       this.eLo[j] = last || e < this.eLo[j + 1]! ? e : this.eLo[j + 1]!;
       this.eHi[j] = last || e > this.eHi[j + 1]! ? e : this.eHi[j + 1]!;
       const next = items[j + 1];
@@ -104,7 +107,7 @@ class Search {
    * tuned in floating point at the root (any nu is sound) and then used exactly as N/D.
    */
   private tuneMultiplier(): void {
-    const rMin = this.amounts.fewestReaching(0, this.target);
+    const rMin = Number(ceilDiv(this.target, this.maxAmount[0]!));
     const rMax = this.clients.mostWithin(0, this.budget);
     const c = Float64Array.from(this.items, (it) => Number(it.clients));
     const a = Float64Array.from(this.items, (it) => Number(it.amount));
@@ -124,8 +127,8 @@ class Search {
     // the bound is concave in nu: double past its peak, then narrow down
     let lo = 0;
     let hi = 0;
-    for (let i = 0; i < this.m; i++) hi = Math.max(hi, c[i]! / a[i]!);
-    while (hi < 1e300 && bound(2 * hi) >= bound(hi)) hi *= 2;
+    for (let i = 0; i < this.m; i++) hi = Math.max(hi, (c[i]! + 1) / a[i]!);
+    for (let step = 0; step < 128 && bound(2 * hi) >= bound(hi); step++) hi *= 2;
     hi *= 2;
     for (let step = 0; step < 100 && lo < hi; step++) {
       const m1 = lo + (hi - lo) / 3;
@@ -134,7 +137,7 @@ class Search {
       else hi = m2;
     }
     [this.nuN, this.nuD] = toRational(lo);
-    if (process.env.RDEBUG) console.error("nu", lo, "bound", bound(lo), "bound0", bound(0), "rMin", rMin, "rMax", rMax, "budget", this.budget);
+    if (process.env.RDEBUG === "2") console.error("nu", lo, "bound", bound(lo), "bound0", bound(0), "rMin", rMin, "rMax", rMax, "budget", this.budget);
     this.lagrange = new SortedSuffixes(this.items.map((it) => this.nuD * it.clients - this.nuN * it.amount));
   }
 
@@ -164,31 +167,54 @@ class Search {
 
   /**
    * Count range [rMin, rMax] for the banks still to take from j.. so that `need` more money fits in `cap`
-   * clients (in exactly `cap` clients when `exact`), or undefined when even the relaxations fail.
+   * clients and brings at least `low` clients, or undefined when even the relaxations fail.
    */
-  private counts(j: number, cap: bigint, need: bigint, exact: boolean): [bigint, bigint] | undefined {
+  private counts(j: number, cap: bigint, need: bigint, low: bigint): [bigint, bigint] | undefined {
     if (cap < 0n || j === this.m || !this.lpReaches(j, cap, need)) return undefined;
     const rMax = this.clients.mostWithin(j, cap);
-    let rMin = this.amounts.fewestReaching(j, need);
-    if (exact) rMin = Math.max(rMin, this.clients.fewestReaching(j, cap));
-    if (rMin > rMax || this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax)) return undefined;
+    let rMin = Number(ceilDiv(need, this.maxAmount[j]!));
+    if (low > 0n) rMin = Math.max(rMin, this.clients.fewestReaching(j, low));
+    if (rMin > rMax || (!process.env.ABL_G && this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax))) return undefined;
     return [BigInt(rMin), BigInt(rMax)];
   }
 
-  /** Pass 1: the fewest clients. */
+  /**
+   * Pass 1: the fewest clients. Searches windows [low, top] of client totals upwards from the root bound, each
+   * twice as wide as the last: covers are usually found at the bound, and a narrow window prunes hard.
+   */
   minimiseClients(): void {
     this.budget = this.best.clients - 1n;
     if (this.budget < 0n) return;
     this.tuneMultiplier();
-    this.dfs(0, 0n, 0n, (j, c, a) => this.clientsCanImprove(j, c, a), (c, a) => this.improveClients(c, a));
+    const ceiling = this.budget;
+    for (let width = 0n, low = this.rootBound(ceiling); low <= ceiling; width = 2n * width + 1n) {
+      this.low = low;
+      this.budget = min(low + width, ceiling);
+      const before = this.best;
+      this.dfs(0, 0n, 0n, (j, c, a) => this.clientsCanImprove(j, c, a), (c, a) => this.improveClients(c, a));
+      if (this.best !== before) return;
+      low = this.budget + 1n;
+    }
+  }
+
+  /** The least client total that passes the root's relaxations (bounds are monotone in the budget). */
+  private rootBound(ceiling: bigint): bigint {
+    let lo = 0n;
+    let hi = ceiling + 1n;
+    while (lo < hi) {
+      this.budget = (lo + hi) / 2n;
+      if (this.clientsCanImprove(0, 0n, 0n)) hi = this.budget;
+      else lo = this.budget + 1n;
+    }
+    return lo;
   }
 
   /** The rest brings slope*clients + (r values of e) with clients <= cap: that must reach the need. */
   private clientsCanImprove(j: number, c: bigint, a: bigint): boolean {
     const cap = this.budget - c;
     const need = this.target - a;
-    const counts = this.counts(j, cap, need, false);
-    return counts !== undefined && latticeHit(this.eLo[j]!, this.eHi[j]!, need - this.slope * cap, undefined, counts[0], counts[1]);
+    const counts = this.counts(j, cap, need, this.low - c);
+    return counts !== undefined;
   }
 
   private improveClients(c: bigint, a: bigint): void {
@@ -200,7 +226,7 @@ class Search {
   /** Pass 2: with the clients fixed at the minimum, the least amount, then the fewest banks. */
   minimiseAmount(): void {
     this.budget = this.best.clients;
-    this.tuneMultiplier();
+    this.skipFirst = true;
     this.dfs(0, 0n, 0n, (j, c, a) => this.amountCanImprove(j, c, a), (c, a) => this.improveAmount(c, a));
   }
 
@@ -219,14 +245,14 @@ class Search {
   private amountCanImprove(j: number, c: bigint, a: bigint): boolean {
     const cap = this.budget - c;
     const need = this.target - a;
-    const counts = this.counts(j, cap, need, true);
+    const counts = this.counts(j, cap, need, cap);
     if (!counts) return false;
     const [rMin, rMax] = counts;
     const lo = need - this.slope * cap;
     const hi = this.best.amount - a - this.slope * cap;
     const split = BigInt(this.bestCount - this.stack.length);
     // fewer banks may tie on amount; as many or more must beat it
-    return (
+    return !!process.env.ABL_P || (
       latticeHit(this.eLo[j]!, this.eHi[j]!, lo, hi, rMin, split - 1n < rMax ? split - 1n : rMax) ||
       latticeHit(this.eLo[j]!, this.eHi[j]!, lo, hi - 1n, split > rMin ? split : rMin, rMax)
     );
@@ -240,13 +266,14 @@ class Search {
       return;
     }
     if (!promising(j, c, a)) return;
+    if (this.skipFirst) this.dfs(this.nextDistinct[j]!, c, a, promising, found);
     const it = this.items[j]!;
     if (c + it.clients <= this.budget) {
       this.stack.push(j);
       this.dfs(j + 1, c + it.clients, a + it.amount, promising, found);
       this.stack.pop();
     }
-    this.dfs(this.nextDistinct[j]!, c, a, promising, found);
+    if (!this.skipFirst) this.dfs(this.nextDistinct[j]!, c, a, promising, found);
   }
 }
 
@@ -370,6 +397,7 @@ export function planRobbery(banks: readonly BankTotals[], target: bigint): Robbe
   search.minimiseClients();
   const n1 = search.nodes, t1 = performance.now();
   search.minimiseAmount();
+  (globalThis as { __nodes?: number }).__nodes = ((globalThis as { __nodes?: number }).__nodes ?? 0) + search.nodes;
   if (process.env.RDEBUG) console.error("pass1", n1, (t1 - t0).toFixed(1), "pass2", search.nodes - n1, (performance.now() - t1).toFixed(1));
   const chosen = search.best.positions.map((p) => items[p]!.index).sort((x, y) => x - y);
   return { reachable: true, target, banks: chosen.map((i) => banks[i]!), amount: search.best.amount, clients: search.best.clients };

@@ -19,6 +19,9 @@ export interface ServerOptions {
 
 const log = logger("server");
 
+/** How long a refused client may keep its half of the connection open. */
+const REFUSED_LINGER_MS = 2000;
+
 /** A running bank server. */
 export class BankServer {
   readonly #options: ServerOptions;
@@ -59,6 +62,11 @@ export class BankServer {
         connections: this.#sessions.size,
       });
       socket.end(`${errorLine(this.#options.language, new BankError("too_many_connections"))}\r\n`);
+      // Half-open sockets are allowed, so let go of this one ourselves: discard what it sends (closing
+      // with unread data would reset the connection and could lose the ER) until it leaves or 2 s pass.
+      socket.resume();
+      socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
+      socket.on("end", () => socket.destroy());
       socket.on("error", () => socket.destroy());
       return;
     }

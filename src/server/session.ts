@@ -8,6 +8,8 @@ export type FrameHandler = (frame: Frame) => MaybePromise<string | undefined>;
 
 /** Replies waiting for their turn; past this many the socket stops being read (bounded memory). */
 const MAX_IN_FLIGHT = 1024;
+/** Commands run per event-loop turn for one client, so a flood from one cannot stall the others. */
+const FRAMES_PER_TURN = 64;
 
 interface Slot {
   reply: string | undefined;
@@ -19,9 +21,15 @@ export class Session {
   readonly #socket: Socket;
   readonly #handle: FrameHandler;
   readonly #framer = new LineFramer();
+  /** Frames received and not yet run; while any wait here the socket is not read. */
+  #backlog: Frame[] = [];
+  #backlogHead = 0;
+  #workScheduled = false;
+  /** Replies in command order, from #head; a slot is done once its reply is known. */
   #queue: Slot[] = [];
   #head = 0;
   #flushScheduled = false;
+  /** The client is not reading its replies: stop running its commands until they drain. */
   #draining = false;
   #stopping = false;
   readonly #closed: Promise<void>;
@@ -32,7 +40,10 @@ export class Session {
     socket.setNoDelay(true);
     socket.setTimeout(idleTimeoutMs, () => socket.destroy());
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("drain", () => this.#resumeIfRoom());
+    socket.on("drain", () => {
+      this.#draining = false;
+      this.#work();
+    });
     // A client that half-closes (`printf … | nc`) still gets the replies to everything it sent.
     socket.on("end", () => this.#finish());
     socket.on("error", () => socket.destroy());
@@ -53,44 +64,74 @@ export class Session {
   #finish(): void {
     this.#stopping = true;
     this.#socket.pause();
-    if (this.#pending() === 0) this.#socket.end();
+    this.#endIfIdle();
   }
 
-  #pending(): number {
-    return this.#queue.length - this.#head;
+  #endIfIdle(): void {
+    if (this.#stopping && this.#backlogHead === this.#backlog.length && this.#head === this.#queue.length) {
+      this.#socket.end();
+    }
   }
 
   #onData(chunk: Buffer): void {
-    for (const frame of this.#framer.push(chunk)) {
-      const slot: Slot = { reply: undefined, done: false };
-      let result: MaybePromise<string | undefined>;
-      try {
-        result = this.#handle(frame);
-      } catch {
-        // The handler answers every refusal itself; a throw here is a bug: close rather than hang.
-        this.#socket.destroy();
-        return;
-      }
-      if (result instanceof Promise) {
-        this.#queue.push(slot);
-        result.then(
-          (reply) => this.#fill(slot, reply),
-          () => this.#socket.destroy(),
-        );
-      } else if (result !== undefined) {
-        slot.reply = result;
-        slot.done = true;
-        this.#queue.push(slot);
-      }
+    const frames = this.#framer.push(chunk);
+    if (frames.length === 0) return;
+    if (this.#backlogHead === this.#backlog.length) {
+      this.#backlog = frames;
+      this.#backlogHead = 0;
+    } else {
+      for (const frame of frames) this.#backlog.push(frame);
     }
-    this.#scheduleFlush();
-    if (this.#pending() >= MAX_IN_FLIGHT) this.#socket.pause();
+    this.#work();
   }
 
-  #fill(slot: Slot, reply: string | undefined): void {
-    slot.reply = reply;
-    slot.done = true;
+  /** Runs a slice of the backlog; the rest waits for the next turn, the socket paused meanwhile. */
+  #work(): void {
+    this.#workScheduled = false;
+    let ran = 0;
+    while (
+      this.#backlogHead < this.#backlog.length && ran < FRAMES_PER_TURN && !this.#draining &&
+      this.#queue.length - this.#head < MAX_IN_FLIGHT
+    ) {
+      this.#run(this.#backlog[this.#backlogHead++]!);
+      ran++;
+    }
     this.#scheduleFlush();
+    if (this.#backlogHead < this.#backlog.length) {
+      this.#socket.pause();
+      // Blocked on the client (draining) or on replies in flight: #flush or "drain" calls #work again.
+      if (!this.#draining && this.#queue.length - this.#head < MAX_IN_FLIGHT && !this.#workScheduled) {
+        this.#workScheduled = true;
+        setImmediate(() => this.#work());
+      }
+    } else if (!this.#stopping && !this.#draining) {
+      this.#socket.resume();
+    }
+  }
+
+  #run(frame: Frame): void {
+    let result: MaybePromise<string | undefined>;
+    try {
+      result = this.#handle(frame);
+    } catch {
+      // The handler answers every refusal itself; a throw here is a bug: close rather than hang.
+      this.#socket.destroy();
+      return;
+    }
+    if (result instanceof Promise) {
+      const slot: Slot = { reply: undefined, done: false };
+      this.#queue.push(slot);
+      result.then(
+        (reply) => {
+          slot.reply = reply;
+          slot.done = true;
+          this.#scheduleFlush();
+        },
+        () => this.#socket.destroy(),
+      );
+    } else if (result !== undefined) {
+      this.#queue.push({ reply: result, done: true });
+    }
   }
 
   #scheduleFlush(): void {
@@ -103,6 +144,7 @@ export class Session {
   #flush(): void {
     this.#flushScheduled = false;
     let out = "";
+    const wasFull = this.#queue.length - this.#head >= MAX_IN_FLIGHT;
     while (this.#head < this.#queue.length && this.#queue[this.#head]!.done) {
       const reply = this.#queue[this.#head++]!.reply;
       if (reply !== undefined) out += `${reply}\r\n`;
@@ -111,19 +153,11 @@ export class Session {
       this.#queue = [];
       this.#head = 0;
     }
-    if (out !== "" && !this.#socket.destroyed) {
-      if (!this.#socket.write(out)) {
-        // The client is not reading: stop reading it until its replies drain.
-        this.#draining = true;
-        this.#socket.pause();
-      }
+    if (out !== "" && !this.#socket.destroyed && !this.#socket.write(out)) {
+      this.#draining = true;
+      this.#socket.pause();
     }
-    if (this.#stopping && this.#pending() === 0) this.#socket.end();
-    else this.#resumeIfRoom();
-  }
-
-  #resumeIfRoom(): void {
-    if (this.#socket.writableLength === 0) this.#draining = false;
-    if (!this.#stopping && !this.#draining && this.#pending() < MAX_IN_FLIGHT) this.#socket.resume();
+    if (wasFull && !this.#draining && this.#queue.length - this.#head < MAX_IN_FLIGHT) this.#work();
+    this.#endIfIdle();
   }
 }

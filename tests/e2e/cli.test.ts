@@ -65,11 +65,11 @@ function serveIn(cwd: string, args: string[]): Promise<{ child: ChildProcess; ou
   });
 }
 
-function terminate(child: ChildProcess): Promise<number | null> {
+function terminate(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   // process.kill, not child.kill: under `deno test`, child.kill() makes the exit code read null.
-  process.kill(child.pid!, "SIGTERM");
+  process.kill(child.pid!, signal);
   return exited;
 }
 
@@ -159,16 +159,22 @@ describe("bank CLI", () => {
   it("lets flags override the config file", async () => {
     const bank = new BankProcess({ host: "127.0.0.16", port: 65530, language: "en" });
     dirs.push(bank.dir);
-    await bank.start(["--port", "65531", "--bank-code", "10.20.30.40"]);
+    const data = join(bank.dir, "elsewhere/ledger.db");
+    await bank.start(["--port", "65531", "--bank-code", "10.20.30.40", "--data", data]);
     try {
       assert.match(bank.output, /listening on 127\.0\.0\.16:65531/);
       const c = await BankClient.connect("127.0.0.16", 65531);
       assert.equal(await c.request("BC"), "BC 10.20.30.40");
+      assert.equal(await c.request("AC"), "AC 10000/10.20.30.40");
+      assert.equal(await c.request("AD 10000/10.20.30.40 5"), "AD");
+      assert.equal(await c.request("AB 10000/10.20.30.40"), "AB 5");
       c.close();
       await assert.rejects(BankClient.connect("127.0.0.16", 65530), "the config file's port must not be used");
     } finally {
       assert.equal(await bank.stop(), 0);
     }
+    assert.ok(existsSync(data), "--data names the snapshot file");
+    assert.ok(!existsSync(join(bank.dir, "data/bank.db")), "the config file's data path must not be used");
   });
 
   it("runs on defaults when there is no config.json and --config is not given", async () => {
@@ -198,7 +204,7 @@ describe("bank CLI", () => {
       assert.match(await c.request("XX"), /^ER Neznámý příkaz/);
       c.close();
     } finally {
-      assert.equal(await terminate(child), 0);
+      assert.equal(await terminate(child, "SIGINT"), 0, "Ctrl-C stops the bank cleanly");
     }
   });
 

@@ -171,8 +171,8 @@ describe("durability of the built bank", () => {
 
   it("stops promptly on SIGTERM while a client is still sending, answering every command it carried out", async () => {
     const host = "127.0.0.11";
-    // client_time_out well above the 5 s allowed for stopping, but short enough that a hang ends the test.
-    const bank = new BankProcess({ host, port: PORT + 1, client_time_out: 8 });
+    // client_time_out well above the 3 s allowed for stopping, but short enough that a hang ends the test.
+    const bank = new BankProcess({ host, port: PORT + 1, client_time_out: 6 });
     dirs.add(bank.dir);
     running.push(bank);
     await bank.start();
@@ -196,7 +196,7 @@ describe("durability of the built bank", () => {
     assert.equal(await c2.request(`AB ${a}/${host}`), `AB ${depositor.acked}`);
     c2.close();
     assert.equal(await stop(again, "SIGTERM"), 0);
-    assert.ok(ms < 5000, `SIGTERM took ${ms} ms to stop the bank while a client was sending (client_time_out 8 s)`);
+    assert.ok(ms < 3000, `SIGTERM took ${ms} ms to stop the bank while a client was sending (client_time_out 6 s)`);
   });
 
   it("refuses to start on a damaged snapshot: exit 1, one clear line, the file left as it was", async () => {

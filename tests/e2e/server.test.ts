@@ -31,14 +31,21 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.close();
 });
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM, then SIGKILL if the bank has not exited within `ms`; the exit code, or "hung". */
+async function stopWithin(bank: BankProcess, ms = 5000): Promise<number | null | "hung"> {
+  const code = await Promise.race([bank.stop("SIGTERM"), sleep(ms).then(() => "hung" as const)]);
+  if (code === "hung") await bank.stop("SIGKILL");
+  return code;
+}
+
 after(async () => {
   for (const bank of banks) {
-    await bank.stop();
+    await stopWithin(bank);
     rmSync(bank.dir, { recursive: true, force: true });
   }
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Asserts an error reply: `ER ` and a message that mentions each of `mentions`. */
 function assertER(reply: string, ...mentions: (string | RegExp)[]): void {
@@ -183,6 +190,28 @@ describe("bank over TCP: commands and replies", () => {
         sum += i;
       }
     }
+  });
+
+  it("answers everything, in order, to a client that sends 40000 lines before reading any reply", async () => {
+    const c = await client(bank);
+    const a = await openAccount(c, HOST);
+    c.socket.pause(); // not reading: the bank must hold back, not drop or reorder
+    const lines: string[] = [];
+    for (let i = 0; i < 40_000; i++) lines.push(i % 1000 === 999 ? `AB ${a}/${HOST}` : i % 2 ? "BC" : `AD ${a}/${HOST} 1`);
+    c.write(`${lines.join("\r\n")}\r\n`);
+    await sleep(500);
+    c.socket.resume();
+    let deposits = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const reply = await c.readLine(10_000);
+      if (i % 1000 === 999) assert.equal(reply, `AB ${deposits}`, `reply ${i}`);
+      else if (i % 2) assert.equal(reply, `BC ${HOST}`, `reply ${i}`);
+      else {
+        assert.equal(reply, "AD", `reply ${i}`);
+        deposits++;
+      }
+    }
+    assert.equal(await c.request(`AB ${a}/${HOST}`), `AB ${deposits}`);
   });
 
   it("puts together a command split across writes with pauses", async () => {
@@ -479,7 +508,31 @@ describe("bank over TCP: limits", () => {
       assert.ok(failed || outcome === "closed", `the bank still holds a refused connection 2.8 s after refusing it`);
     } finally {
       refused.destroy();
+      // Stopped here rather than in after(): while the bug stands, this bank cannot stop on SIGTERM.
+      banks.splice(banks.indexOf(bank), 1);
+      await stopWithin(bank, 1000);
+      rmSync(bank.dir, { recursive: true, force: true });
     }
+  });
+
+  it("still stops on SIGTERM after refusing a client that had sent a command", async () => {
+    const bank = await startBank({ host: "127.0.0.6", port: PORT + 2, max_connections: 1 });
+    const holder = await client(bank);
+    assert.equal(await holder.request("BC"), "BC 127.0.0.6");
+    // Clients write at once, before they could see the refusal; then this one leaves politely (FIN, not RST).
+    const refused = await rawConnect("127.0.0.6", PORT + 2);
+    refused.socket.write("BC\r\n");
+    await sleep(300);
+    assertER(refused.received().toString().trim(), /connection/i);
+    refused.socket.end();
+    await Promise.race([refused.closed, sleep(1000)]);
+    refused.socket.destroy();
+    holder.close();
+    await sleep(200);
+    banks.splice(banks.indexOf(bank), 1);
+    const code = await stopWithin(bank, 3000);
+    rmSync(bank.dir, { recursive: true, force: true });
+    assert.equal(code, 0, "SIGTERM did not stop the bank within 3 s (it had to be killed)");
   });
 
   it("refuses a new account when all 90000 numbers are taken", async () => {

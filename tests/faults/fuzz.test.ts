@@ -1,9 +1,7 @@
 /**
- * Fuzz: 10,000 lines from a grammar of valid commands, half of them mutated (case, separators, digits,
- * lengths, Unicode, control and invalid UTF-8 bytes, huge numbers, 8 KiB edges), sent in pipelined batches.
- * Proves every line gets exactly one reply (blank ones none), ER or the right success judged by an
- * independent reading of PROTOCOL.md, the node never dies, and the ledger equals the test's model.
- * Replay a failure with FAULT_SEED=<seed>.
+ * Fuzz: 10,000 grammar-made lines, half mutated (case, separators, digits, lengths, Unicode, control and bad UTF-8
+ * bytes, huge numbers, 8 KiB edges), pipelined. Proves one reply per line (blank: none), each ER or the right
+ * success per an independent reading of PROTOCOL.md, the node never dies, the ledger equals the model. FAULT_SEED=<n> replays.
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";

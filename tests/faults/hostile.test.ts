@@ -56,7 +56,9 @@ async function servedWhile(ms: number, min = 50): Promise<{ count: number; slowe
     let slowest = 0;
     while (performance.now() < end || count < min) {
       const started = performance.now();
-      const [balance, code] = await pipeline(client, [`AB ${account}/${HOST}`, "BC"], 5000);
+      const [balance, code] = await pipeline(client, [`AB ${account}/${HOST}`, "BC"], 5000).catch((error: Error) => {
+        throw new Error(`request ${count + 1} of a well-behaved client: ${error.message} (after ${count} served; bank RSS ${rssMb(pid).toFixed(0)} MB)`);
+      });
       slowest = Math.max(slowest, performance.now() - started);
       assert.equal(balance, "AB 777");
       assert.equal(code, `BC ${HOST}`);
