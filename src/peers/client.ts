@@ -65,8 +65,9 @@ class ReplyReader {
     bytes.set(tail, offset);
     this.#parts = [];
     this.#bytes = 0;
-    // trim() drops the CRs of `\r\n`, `\r\r\n` and `\n\r` endings along with spaces and tabs.
-    return decoder.decode(bytes).trim();
+    // trim() drops the CRs of `\r\n`, `\r\r\n` and `\n\r` endings along with spaces and tabs. Control
+    // bytes left inside (a lone CR) would split the line we relay in two for our client: made visible.
+    return decoder.decode(bytes).trim().replace(/[\x00-\x08\x0a-\x1f\x7f]/g, "?");
   }
 }
 
