@@ -9,9 +9,11 @@ import { getLogger } from "@logtape/logtape";
 import { type AccountNumber, type Amount, MAX_AMOUNT, MIN_ACCOUNT } from "../protocol/values.ts";
 import { AccountTable, CorruptStoreError, LedgerError } from "./accounts.ts";
 import { Journal } from "./journal.ts";
+import { type DataLock, lockData } from "./lock.ts";
 import { readSnapshot, writeSnapshot } from "./snapshot.ts";
 
 export { CorruptStoreError, LedgerError, type LedgerFailure } from "./accounts.ts";
+export { LockedError } from "./lock.ts";
 
 /** A value now, or later while the ledger is briefly held for a snapshot. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -73,8 +75,17 @@ export class DurableLedger implements Ledger {
   /** What start-up found on disk. */
   readonly recovery: RecoveryReport;
 
-  private constructor(options: LedgerOptions, table: AccountTable, journal: Journal, recovery: RecoveryReport) {
+  readonly #lock: DataLock;
+
+  private constructor(
+    options: LedgerOptions,
+    lock: DataLock,
+    table: AccountTable,
+    journal: Journal,
+    recovery: RecoveryReport,
+  ) {
     this.#options = options;
+    this.#lock = lock;
     this.#table = table;
     this.#journal = journal;
     this.#seq = this.#snapshotSeq = table.appliedSeq;
@@ -92,25 +103,31 @@ export class DurableLedger implements Ledger {
   /** Loads the snapshot, replays the journal after it, and starts periodic snapshots. */
   static async open(options: LedgerOptions): Promise<DurableLedger> {
     await fs.mkdir(dirname(options.data), { recursive: true });
-    const table = await AccountTable.open(await readSnapshot(options.data));
-    const { journal, contents } = await Journal.open(`${options.data}.journal`);
-    let seq = table.appliedSeq;
-    let replayed = 0;
-    for (const record of contents.records) {
-      if (record.seq <= seq) continue;
-      applyRecord(table, record.text);
-      seq = record.seq;
-      replayed++;
+    const lock = await lockData(options.data);
+    try {
+      const table = await AccountTable.open(await readSnapshot(options.data));
+      const { journal, contents } = await Journal.open(`${options.data}.journal`);
+      let seq = table.appliedSeq;
+      let replayed = 0;
+      for (const record of contents.records) {
+        if (record.seq <= seq) continue;
+        applyRecord(table, record.text);
+        seq = record.seq;
+        replayed++;
+      }
+      const ledger = new DurableLedger(options, lock, table, journal, {
+        accounts: table.count(),
+        replayed,
+        tornBytes: contents.tornBytes,
+      });
+      ledger.#seq = seq;
+      ledger.#timer = setInterval(() => void ledger.snapshot().catch(() => {}), options.snapshotIntervalMs);
+      ledger.#timer.unref?.();
+      return ledger;
+    } catch (error) {
+      await lock.release();
+      throw error;
     }
-    const ledger = new DurableLedger(options, table, journal, {
-      accounts: table.count(),
-      replayed,
-      tornBytes: contents.tornBytes,
-    });
-    ledger.#seq = seq;
-    ledger.#timer = setInterval(() => void ledger.snapshot().catch(() => {}), options.snapshotIntervalMs);
-    ledger.#timer.unref?.();
-    return ledger;
   }
 
   open(): Promise<AccountNumber> {
@@ -174,6 +191,7 @@ export class DurableLedger implements Ledger {
     await this.snapshot();
     await this.#journal.close();
     this.#table.close();
+    await this.#lock.release();
   }
 
   async #writeSnapshot(): Promise<void> {

@@ -11,6 +11,9 @@ const MAX_IN_FLIGHT = 1024;
 /** Commands run per event-loop turn for one client, so a flood from one cannot stall the others. */
 const FRAMES_PER_TURN = 64;
 
+/** At shutdown, how long a client may keep its half open after its last reply. */
+const SHUTDOWN_LINGER_MS = 1000;
+
 interface Slot {
   reply: string | undefined;
   done: boolean;
@@ -32,6 +35,7 @@ export class Session {
   /** The client is not reading its replies: stop running its commands until they drain. */
   #draining = false;
   #stopping = false;
+  #discarding = false;
   readonly #closed: Promise<void>;
 
   constructor(socket: Socket, handle: FrameHandler, idleTimeoutMs: number) {
@@ -55,9 +59,14 @@ export class Session {
     return this.#closed;
   }
 
-  /** Stops reading, lets the commands already received finish and reply, then closes. */
+  /**
+   * Lets the commands already received finish and reply, then closes. What the client sends from now
+   * on is read and dropped: left unread it would hold the connection open (and reset it on close).
+   */
   async stop(): Promise<void> {
+    this.#discarding = true;
     this.#finish();
+    this.#socket.resume();
     await this.#closed;
   }
 
@@ -70,10 +79,13 @@ export class Session {
   #endIfIdle(): void {
     if (this.#stopping && this.#backlogHead === this.#backlog.length && this.#head === this.#queue.length) {
       this.#socket.end();
+      // At shutdown a client that keeps its side open must not keep the bank from exiting.
+      if (this.#discarding) setTimeout(() => this.#socket.destroy(), SHUTDOWN_LINGER_MS).unref();
     }
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#discarding) return;
     const frames = this.#framer.push(chunk);
     if (frames.length === 0) return;
     if (this.#backlogHead === this.#backlog.length) {

@@ -16,10 +16,12 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
-after(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+/** Kills what is still running and removes the dirs (called per describe: deno test --filter skips a file-level after). */
+function cleanup(): void {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+after(cleanup);
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "bank-cli-"));
@@ -74,6 +76,7 @@ function terminate(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Pro
 }
 
 describe("bank CLI", () => {
+  after(cleanup);
   it("prints help with --help and exits 0", async () => {
     const { code, stdout } = await runBank(["--help"]);
     assert.equal(code, 0);

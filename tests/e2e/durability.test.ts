@@ -13,10 +13,13 @@ const PORT = 65530;
 const dirs = new Set<string>();
 const running: BankProcess[] = [];
 
-after(async () => {
-  for (const bank of running) await bank.stop("SIGKILL");
+/** Kills what is still running and removes the dirs (called per describe: deno test --filter skips a file-level after). */
+async function cleanup(): Promise<void> {
+  for (const bank of running.splice(0)) await bank.stop("SIGKILL");
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+  dirs.clear();
+}
+after(cleanup);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,7 +32,7 @@ async function start(host: string, dir?: string): Promise<BankProcess> {
 }
 
 async function stop(bank: BankProcess, signal: NodeJS.Signals): Promise<number | null> {
-  running.splice(running.indexOf(bank), 1);
+  if (running.includes(bank)) running.splice(running.indexOf(bank), 1);
   return await bank.stop(signal);
 }
 
@@ -92,6 +95,7 @@ class Depositor {
 }
 
 describe("durability of the built bank", () => {
+  after(cleanup);
   it("keeps every acknowledged deposit through kill -9 under load", async () => {
     const host = "127.0.0.10";
     let bank = await start(host);
@@ -237,7 +241,7 @@ describe("durability of the built bank", () => {
       await second.start();
     } catch {
       refused = true;
-      running.splice(running.indexOf(second), 1);
+      if (running.includes(second)) running.splice(running.indexOf(second), 1);
     }
     if (refused) {
       assert.match(second.output, /bank\.db/, `the refusal should name the data file: ${second.output}`);

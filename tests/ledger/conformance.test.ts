@@ -19,9 +19,11 @@ interface Subject {
 }
 
 const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+/** Removes the temp dirs; called per describe too (deno test --filter skips a file-level after). */
+function cleanup(): void {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+after(cleanup);
 
 const SUBJECTS: Record<string, () => Promise<Subject>> = {
   ModelLedger: () => Promise.resolve({ ledger: new ModelLedger(), dispose: () => Promise.resolve() }),
@@ -66,6 +68,7 @@ function withLedger(make: () => Promise<Subject>, body: (ledger: Ledger) => Prom
 
 for (const [name, make] of Object.entries(SUBJECTS)) {
   describe(`Ledger conformance: ${name}`, () => {
+    after(cleanup);
     it("opens accounts 10000, 10001, 10002 with balance 0", withLedger(make, async (ledger) => {
       assert.equal(await ledger.count(), 0);
       assert.equal(await ledger.total(), 0n);

@@ -19,10 +19,12 @@ const acct = (n: number) => n as AccountNumber;
 
 const dirs: string[] = [];
 const open: DurableLedger[] = [];
-after(async () => {
-  for (const ledger of open) await ledger.shutdown().catch(() => {});
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+/** Shuts what is still open and removes the temp dirs; called per describe too (deno test --filter skips a file-level after). */
+async function cleanup(): Promise<void> {
+  for (const ledger of open.splice(0)) await ledger.shutdown().catch(() => {});
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+after(cleanup);
 
 /** A fresh data directory; the snapshot is `<dir>/data/bank.db`, the journal beside it. */
 function freshDir(): string {
@@ -40,7 +42,7 @@ async function openLedger(dir: string): Promise<DurableLedger> {
 }
 
 async function shutdown(ledger: DurableLedger): Promise<void> {
-  open.splice(open.indexOf(ledger), 1);
+  if (open.includes(ledger)) open.splice(open.indexOf(ledger), 1);
   await ledger.shutdown();
 }
 
@@ -77,6 +79,7 @@ async function populate(ledger: DurableLedger, model: ModelLedger): Promise<void
 }
 
 describe("DurableLedger persistence", () => {
+  after(cleanup);
   it("keeps every account and balance across a clean shutdown", async () => {
     const dir = freshDir();
     const model = new ModelLedger();
@@ -230,6 +233,7 @@ describe("DurableLedger persistence", () => {
 });
 
 describe("DurableLedger refuses a damaged snapshot", () => {
+  after(cleanup);
   /** A stopped bank with a snapshot; returns its dir. */
   async function bankWithSnapshot(): Promise<string> {
     const dir = freshDir();
@@ -290,6 +294,7 @@ describe("DurableLedger refuses a damaged snapshot", () => {
 });
 
 describe("DurableLedger against the model, with random crashes and restarts", () => {
+  after(cleanup);
   it("agrees with the model after every crash and restart", async () => {
     // A fixed seed keeps the run repeatable; change it to explore.
     let seed = 0x5eed1234;
