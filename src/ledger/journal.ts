@@ -2,6 +2,7 @@
  * The append-only journal beside the snapshot: checksummed records, group-committed with one
  * fdatasync per batch, replayed at start. A torn tail is detected and dropped.
  */
+import { Buffer } from "node:buffer";
 import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
@@ -162,7 +163,7 @@ export class Journal {
     const waiters = this.#waiters;
     this.#pending = [];
     this.#waiters = [];
-    const bytes = batch.length === 1 ? batch[0]! : concat(batch);
+    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
     try {
       if (this.#broken) throw this.#broken;
       await writeFully(this.#file, bytes);
@@ -212,16 +213,4 @@ export async function writeFully(file: fs.FileHandle, bytes: Uint8Array): Promis
     if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${bytes.length} bytes`);
     offset += bytesWritten;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 /** One request/reply exchange with another bank, strict in what it sends and tolerant in what it reads. */
+import { Buffer } from "node:buffer";
 import { connect } from "node:net";
 import { MAX_PORT, MIN_PORT } from "../config.ts";
 
@@ -56,13 +57,7 @@ class ReplyReader {
   }
 
   #take(tail: Uint8Array): string {
-    const bytes = new Uint8Array(this.#bytes + tail.length);
-    let offset = 0;
-    for (const part of this.#parts) {
-      bytes.set(part, offset);
-      offset += part.length;
-    }
-    bytes.set(tail, offset);
+    const bytes = Buffer.concat([...this.#parts, tail]);
     this.#parts = [];
     this.#bytes = 0;
     // trim() drops the CRs of `\r\n`, `\r\r\n` and `\n\r` endings along with spaces and tabs. Control

@@ -1,4 +1,5 @@
 /** Splits a byte stream into lines per PROTOCOL.md: LF, CR LF or a lone CR; 8 KiB cap; UTF-8 check. */
+import { Buffer } from "node:buffer";
 
 /** What the framer found: a line, or a line it refused. */
 export type Frame =
@@ -70,13 +71,7 @@ export class LineFramer {
     }
     let bytes = tail;
     if (this.#pendingBytes > 0) {
-      bytes = new Uint8Array(this.#pendingBytes + tail.length);
-      let offset = 0;
-      for (const part of this.#pending) {
-        bytes.set(part, offset);
-        offset += part.length;
-      }
-      bytes.set(tail, offset);
+      bytes = Buffer.concat([...this.#pending, tail]);
       this.#pending = [];
       this.#pendingBytes = 0;
     }
