@@ -61,13 +61,14 @@ const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : "-");
 
 // ---------------------------------------------------------------------------------------------- machine
 
-function fsyncProbe(): { p50Ms: number; p99Ms: number; filesystem: string } {
+/** Times `count` appends of 40 bytes, each followed by fdatasync, in the temp dir the banks use. */
+function fsyncProbe(count = 200): { p50Ms: number; p99Ms: number; filesystem: string } {
   const dir = tempDir("fsync");
   const fd = openSync(join(dir, "probe"), "a");
   const samples = new Samples();
   const record = Buffer.alloc(40, 0x41);
   try {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < count; i++) {
       const t = performance.now();
       writeSync(fd, record);
       fdatasyncSync(fd);
@@ -177,6 +178,8 @@ async function measure(target: LoadTarget, pid: number | undefined, connections:
 interface Row {
   connections: number;
   depth: number;
+  /** fdatasync p50 just before the row: the disk's speed drifts, and with it every durable figure. */
+  fdatasyncP50Ms: number;
   bank: Measured;
   always?: Measured;
   everysec?: Measured;
@@ -195,7 +198,8 @@ async function loadRows(hasRedis: boolean): Promise<Row[]> {
     // Interleaved per row, so a noisy neighbour hits all three targets of a row alike.
     for (const [connections, depth] of ROWS) {
       progress(`load ${connections} conn × depth ${depth}: bank`);
-      const row: Row = { connections, depth, bank: await measure(bankTarget(bank, accounts), bank.pid, connections, depth) };
+      const fdatasyncP50Ms = fsyncProbe(50).p50Ms;
+      const row: Row = { connections, depth, fdatasyncP50Ms, bank: await measure(bankTarget(bank, accounts), bank.pid, connections, depth) };
       if (redisAlways && redisEverysec) {
         progress(`load ${connections} conn × depth ${depth}: redis always`);
         row.always = await measure(redisTarget(redisAlways, accounts), redisAlways.pid, connections, depth);
@@ -433,13 +437,14 @@ function loadTable(rows: Row[]): string {
         `${f0(100 * r.loadgenCpu)}%`,
         name === "bank (AD)" ? (row.bankVsAlways === undefined ? "-" : `${f2(row.bankVsAlways)}×`) : "",
         name === "bank (AD)" ? (row.bankVsEverysec === undefined ? "-" : `${f2(row.bankVsEverysec)}×`) : "",
+        name === "bank (AD)" ? f3(row.fdatasyncP50Ms) : "",
       ]);
     }
   }
   return table(
-    ["conns", "depth", "target", "ops/s", "p50 ms", "p99 ms", "max ms", "errors", "srv CPU", "CPU µs/op", "loadgen CPU", "bank/always", "bank/everysec"],
+    ["conns", "depth", "target", "ops/s", "p50 ms", "p99 ms", "max ms", "errors", "srv CPU", "CPU µs/op", "loadgen CPU", "bank/always", "bank/everysec", "fdatasync ms"],
     body,
-    [true, true, false, true, true, true, true, true, true, true, true, true, true],
+    [true, true, false, true, true, true, true, true, true, true, true, true, true, true],
   );
 }
 
@@ -486,6 +491,7 @@ async function loadSection(withRedis: boolean, say: Say): Promise<void> {
   const rows = await loadRows(withRedis);
   results.load = rows;
   say("AD deposits (bank, durable per ack) vs INCRBY (redis, AOF) — closed loop, random account of 1,000");
+  say("(srv CPU: the server's user+system CPU over the window, share of one core; fdatasync ms: the disk's p50 probed just before the row)");
   say(loadTable(rows));
   for (const row of rows) {
     for (const r of [row.bank, row.always, row.everysec]) {
