@@ -28,6 +28,10 @@ export class CorruptStoreError extends Error {
 const BIG = { useBigInt: true } as const;
 
 const SCHEMA = `
+  -- One connection, nothing to share: keep SQLite's rollback journal in memory rather than as a file in
+  -- sql.js's emulated file system, which costs a path lookup, create and delete per transaction.
+  PRAGMA locking_mode = EXCLUSIVE;
+  PRAGMA journal_mode = MEMORY;
   CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;

@@ -1,4 +1,5 @@
-/** CRC-32 (IEEE), for checksummed journal records and snapshots; zlib.crc32 is missing in older runtimes. */
+/** CRC-32 (IEEE) for checksummed journal records and snapshots: zlib's native one where the runtime has it. */
+import * as zlib from "node:zlib";
 
 const TABLE = new Uint32Array(256);
 for (let n = 0; n < 256; n++) {
@@ -7,9 +8,14 @@ for (let n = 0; n < 256; n++) {
   TABLE[n] = c >>> 0;
 }
 
-/** The CRC-32 of some bytes. */
-export function crc32(bytes: Uint8Array): number {
+/** The same checksum in JavaScript, for runtimes without zlib.crc32 (Node before 20.15). */
+export function crc32Js(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+const native = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** The CRC-32 of some bytes. */
+export const crc32: (bytes: Uint8Array) => number = typeof native === "function" ? native : crc32Js;

@@ -3,7 +3,7 @@
  * fdatasync per batch, replayed at start. A torn tail is detected and dropped.
  */
 import { Buffer } from "node:buffer";
-import { promises as fs } from "node:fs";
+import { promises as fs, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
 import { fsyncDirectory } from "../runtime.ts";
@@ -24,18 +24,27 @@ export interface JournalContents {
 const HEADER_BYTES = 8;
 /** A record is a short line; anything claiming more is garbage, not a record. */
 const MAX_RECORD_BYTES = 1024;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Encodes `[u32 length][u32 crc32][seq text]`, little-endian. */
-export function encodeRecord(record: JournalRecord): Uint8Array {
-  const body = encoder.encode(`${record.seq} ${record.text}`);
-  const bytes = new Uint8Array(HEADER_BYTES + body.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, body.length, true);
-  view.setUint32(4, crc32(body), true);
-  bytes.set(body, HEADER_BYTES);
+/** Encodes records as `[u32 length][u32 crc32][seq text]` each, little-endian, into one buffer. */
+export function encodeRecords(records: readonly JournalRecord[]): Uint8Array {
+  const bodies = records.map((r) => `${r.seq} ${r.text}`);
+  let size = 0;
+  for (const body of bodies) size += HEADER_BYTES + Buffer.byteLength(body);
+  const bytes = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const body of bodies) {
+    const length = bytes.write(body, offset + HEADER_BYTES, "utf8");
+    bytes.writeUInt32LE(length, offset);
+    bytes.writeUInt32LE(crc32(bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length)), offset + 4);
+    offset += HEADER_BYTES + length;
+  }
   return bytes;
+}
+
+/** Encodes one record. */
+export function encodeRecord(record: JournalRecord): Uint8Array {
+  return encodeRecords([record]);
 }
 
 /** Decodes every whole record; stops at the first that is cut short or fails its checksum. */
@@ -74,7 +83,8 @@ export class Journal {
   #file: fs.FileHandle;
   /** Bytes known to be on disk. */
   #size: number;
-  #pending: Uint8Array[] = [];
+  /** Records waiting for the next batch; encoded together when it is written. */
+  #pending: JournalRecord[] = [];
   #waiters: Waiter[] = [];
   #jobs: (() => Promise<void>)[] = [];
   #running: Promise<void> | undefined;
@@ -116,7 +126,7 @@ export class Journal {
 
   /** Appends a record; resolves when it is on disk, rejects (with every later record) when the write fails. */
   append(record: JournalRecord): Promise<void> {
-    this.#pending.push(encodeRecord(record));
+    this.#pending.push(record);
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#kick();
     return done;
@@ -163,10 +173,12 @@ export class Journal {
     const waiters = this.#waiters;
     this.#pending = [];
     this.#waiters = [];
-    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+    const bytes = encodeRecords(batch);
     try {
       if (this.#broken) throw this.#broken;
-      await writeFully(this.#file, bytes);
+      // The write goes to the page cache on this thread (microseconds); only the sync waits on the disk,
+      // so a batch costs one hand-off to the thread pool, not two.
+      writeFullySync(this.#file.fd, bytes);
       await this.#file.datasync();
       this.#size += bytes.length;
     } catch (cause) {
@@ -203,6 +215,14 @@ export class Journal {
     await this.#file.close();
     this.#file = await fs.open(this.#path, "a+");
     this.#size = keep.length;
+  }
+}
+
+function writeFullySync(fd: number, bytes: Uint8Array): void {
+  for (let offset = 0; offset < bytes.length;) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) throw new Error(`short write: ${offset} of ${bytes.length} bytes`);
+    offset += written;
   }
 }
 

@@ -24,11 +24,16 @@ export function parseAccount(text: string): AccountNumber | "malformed" | "out_o
   return n < MIN_ACCOUNT ? "out_of_range" : (n as AccountNumber);
 }
 
+/** The last bank code parsed: nearly every command names the same one (ours), so it is checked once. */
+let lastBankCode = "";
+
 /** Parses four decimal octets 0–255 without leading zeros. */
 export function parseBankCode(text: string): BankCode | undefined {
+  if (text === lastBankCode) return text as BankCode;
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
   for (const p of parts) if (!OCTET.test(p) || Number(p) > 255) return undefined;
+  lastBankCode = text;
   return text as BankCode;
 }
 

@@ -86,7 +86,8 @@ export class BankServer {
     const done = (reply: string | undefined): string | undefined => {
       if (reply !== undefined) {
         const level = reply.startsWith("ER ") ? "warn" : "info";
-        log[level]("{peer} {request} -> {reply}", {
+        // A constant message: the fields are the record; no template to parse per command.
+        log[level]("command", {
           event: "command",
           peer,
           request,
