@@ -72,9 +72,21 @@ export function decodeRecords(bytes: Uint8Array): JournalContents {
   return { records, tornBytes: bytes.length - offset };
 }
 
-interface Waiter {
+/** One batch's outcome, shared by every append in it: one promise per fsync, not per record. */
+interface Batch {
+  readonly done: Promise<void>;
   resolve(): void;
   reject(error: Error): void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { done, resolve, reject };
 }
 
 /** An open journal file. Appends resolve once their batch is on disk. */
@@ -85,14 +97,17 @@ export class Journal {
   #size: number;
   /** Records waiting for the next batch; encoded together when it is written. */
   #pending: JournalRecord[] = [];
-  #waiters: Waiter[] = [];
+  #batch: Batch | undefined;
   #jobs: (() => Promise<void>)[] = [];
   #running: Promise<void> | undefined;
+  /** Called synchronously once a batch is on disk, with its last sequence number, before its appends resolve. */
+  onDurable: ((seq: number) => void) | undefined;
   /**
    * Called synchronously when a batch fails, before any of its appends reject: the owner undoes every
-   * change not on disk in the same instant, so nothing can be built on them in between.
+   * change not on disk in the same instant, so nothing can be built on them in between. It returns
+   * the error the appends reject with.
    */
-  onFailure: ((error: Error) => void) | undefined;
+  onFailure: ((error: Error) => Error) | undefined;
   /** Set when a failed write could not be cut off the file: no later record could be trusted. */
   #broken: Error | undefined;
 
@@ -127,9 +142,9 @@ export class Journal {
   /** Appends a record; resolves when it is on disk, rejects (with every later record) when the write fails. */
   append(record: JournalRecord): Promise<void> {
     this.#pending.push(record);
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#batch ??= newBatch();
     this.#kick();
-    return done;
+    return this.#batch.done;
   }
 
   /** Resolves when every record appended so far is on disk (or has failed). */
@@ -169,11 +184,11 @@ export class Journal {
   }
 
   async #flush(): Promise<void> {
-    const batch = this.#pending;
-    const waiters = this.#waiters;
+    const records = this.#pending;
+    const batch = this.#batch!;
     this.#pending = [];
-    this.#waiters = [];
-    const bytes = encodeRecords(batch);
+    this.#batch = undefined;
+    const bytes = encodeRecords(records);
     try {
       if (this.#broken) throw this.#broken;
       // The write goes to the page cache on this thread (microseconds); only the sync waits on the disk,
@@ -184,11 +199,12 @@ export class Journal {
     } catch (cause) {
       // Everything queued behind a failed batch fails too: it was built on the state that is being undone.
       // Rejected before any await, so no change can be applied on top of the state being undone.
-      const error = new Error(`journal write failed: ${String(cause)}`, { cause });
-      this.onFailure?.(error);
-      for (const w of [...waiters, ...this.#waiters]) w.reject(error);
+      const failure = new Error(`journal write failed: ${String(cause)}`, { cause });
+      const error = this.onFailure?.(failure) ?? failure;
+      batch.reject(error);
+      (this.#batch as Batch | undefined)?.reject(error);
       this.#pending = [];
-      this.#waiters = [];
+      this.#batch = undefined;
       // Cut off what part of the batch reached the file; if even that fails, later records would sit
       // behind garbage and be lost at replay, so the journal refuses every append from now on.
       await this.#file.truncate(this.#size).catch((truncateError: unknown) => {
@@ -196,7 +212,8 @@ export class Journal {
       });
       return;
     }
-    for (const w of waiters) w.resolve();
+    this.onDurable?.(records.at(-1)!.seq);
+    batch.resolve();
   }
 
   async #compact(offset: number): Promise<void> {

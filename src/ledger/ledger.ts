@@ -90,6 +90,7 @@ export class DurableLedger implements Ledger {
     this.#journal = journal;
     this.#seq = this.#snapshotSeq = table.appliedSeq;
     this.recovery = recovery;
+    journal.onDurable = (seq) => this.#markDurable(seq);
     journal.onFailure = (error) => {
       log.error("Journal write failed; {changes} changes not on disk are undone and refused: {error}", {
         event: "store_failed",
@@ -97,6 +98,7 @@ export class DurableLedger implements Ledger {
         error: String(error),
       });
       this.#rollBack();
+      return new LedgerError("store_failed", undefined, { cause: error });
     };
   }
 
@@ -282,12 +284,7 @@ export class DurableLedger implements Ledger {
     const seq = ++this.#seq;
     this.#undurable.push({ seq, account, before, after });
     const text = after === undefined ? `X ${account}` : `S ${account} ${after}`;
-    const change = this.#journal.append({ seq, text }).then(
-      () => this.#markDurable(seq),
-      (cause: unknown) => {
-        throw new LedgerError("store_failed", account, { cause });
-      },
-    );
+    const change = this.#journal.append({ seq, text });
     this.#lastChange = change;
     return change;
   }

@@ -174,7 +174,7 @@ class Search {
     const rMax = this.clients.mostWithin(j, cap);
     let rMin = Number(ceilDiv(need, this.maxAmount[j]!));
     if (low > 0n) rMin = Math.max(rMin, this.clients.fewestReaching(j, low));
-    if (rMin > rMax || (!process.env.ABL_G && this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax))) return undefined;
+    if (rMin > rMax || (this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax))) return undefined;
     return [BigInt(rMin), BigInt(rMax)];
   }
 
@@ -252,7 +252,7 @@ class Search {
     const hi = this.best.amount - a - this.slope * cap;
     const split = BigInt(this.bestCount - this.stack.length);
     // fewer banks may tie on amount; as many or more must beat it
-    return !!process.env.ABL_P || (
+    return (
       latticeHit(this.eLo[j]!, this.eHi[j]!, lo, hi, rMin, split - 1n < rMax ? split - 1n : rMax) ||
       latticeHit(this.eLo[j]!, this.eHi[j]!, lo, hi - 1n, split > rMin ? split : rMin, rMax)
     );
