@@ -27,11 +27,16 @@ function jsonLine(record: LogRecord): string {
   return properties.length > 2 ? `${head},${properties.slice(1)}\n` : `${head}}\n`;
 }
 
+/** A log file written in batches. */
+interface LineFile extends Disposable {
+  append(line: string): void;
+}
+
 /**
- * A file sink that buffers lines and appends them every 100 ms or 64 KiB, never fsyncing: the log is
- * for diagnosis, the journal is what is durable, and a sync per flush would compete with its fsyncs.
+ * Buffers lines and appends them every 100 ms or 64 KiB, never fsyncing: the log is for diagnosis,
+ * the journal is what is durable, and a sync per flush would compete with its fsyncs.
  */
-function bufferedFileSink(path: string): Sink & Disposable {
+function openLineFile(path: string): LineFile {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, "a");
   let lines: string[] = [];
@@ -47,19 +52,44 @@ function bufferedFileSink(path: string): Sink & Disposable {
     // Synchronous on purpose: a page-cache append of a few KiB, ten times a second at most, keeps order simple.
     for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset);
   };
-  const sink = (record: LogRecord) => {
-    const line = jsonLine(record);
-    lines.push(line);
-    bytes += line.length;
-    if (bytes >= FLUSH_BYTES) flush();
-    else timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
-  };
-  return Object.assign(sink, {
+  return {
+    append(line: string) {
+      lines.push(line);
+      bytes += line.length;
+      if (bytes >= FLUSH_BYTES) flush();
+      else timer ??= setTimeout(flush, FLUSH_INTERVAL_MS);
+    },
     [Symbol.dispose]() {
       flush();
       closeSync(fd);
     },
-  });
+  };
+}
+
+/** The open log file, shared by the LogTape sink and the per-command fast path. */
+let logFile: LineFile | undefined;
+
+/** What one command did, for its log line. */
+export interface CommandRecord {
+  readonly peer: string;
+  readonly request: string;
+  readonly reply: string;
+  readonly ms: number;
+}
+
+/**
+ * Logs one command: the same JSON line a LogTape record of logger "bank.server" with message
+ * "command" would give, written straight to the log file. The command log is the hot path; going
+ * through LogTape's dispatch cost about 9 µs a command, a fifth of all the CPU a deposit takes.
+ */
+export function logCommand(record: CommandRecord): void {
+  if (logFile === undefined) return;
+  const level = record.reply.startsWith("ER ") ? "warning" : "info";
+  logFile.append(
+    `{"@timestamp":"${new Date().toISOString()}","level":"${level}","logger":"bank.server","message":"command","event":"command","peer":"${record.peer}","request":${
+      JSON.stringify(record.request)
+    },"reply":${JSON.stringify(record.reply)},"ms":${record.ms}}\n`,
+  );
 }
 
 /** Sets up logging: everything under "bank" to `file` (JSON lines), info and up of "bank.console" to stdout. */
@@ -67,7 +97,16 @@ export async function setUpLogging(file: string | undefined): Promise<void> {
   const sinks: Record<string, Sink> = {
     console: getConsoleSink({ formatter: (record) => `${record.message.join("")}\n` }),
   };
-  if (file !== undefined) sinks.file = bufferedFileSink(file);
+  if (file !== undefined) {
+    const opened = openLineFile(file);
+    logFile = opened;
+    sinks.file = Object.assign((record: LogRecord) => opened.append(jsonLine(record)), {
+      [Symbol.dispose]() {
+        if (logFile === opened) logFile = undefined;
+        opened[Symbol.dispose]();
+      },
+    });
+  }
   await configure({
     reset: true,
     sinks,

@@ -4,7 +4,7 @@ import { parseCommand } from "../protocol/commands.ts";
 import type { Frame } from "../protocol/framing.ts";
 import { BankError, errorLine, type Language } from "../protocol/messages.ts";
 import type { MaybePromise } from "../ledger/ledger.ts";
-import { logger } from "../log.ts";
+import { logCommand, logger } from "../log.ts";
 import { asBankError, dispatch, type DispatchContext } from "./dispatch.ts";
 import { Session } from "./session.ts";
 
@@ -85,15 +85,7 @@ export class BankServer {
     const request = frame.kind === "line" ? frame.text : `<${frame.kind}>`;
     const done = (reply: string | undefined): string | undefined => {
       if (reply !== undefined) {
-        const level = reply.startsWith("ER ") ? "warn" : "info";
-        // A constant message: the fields are the record; no template to parse per command.
-        log[level]("command", {
-          event: "command",
-          peer,
-          request,
-          reply,
-          ms: Math.round((performance.now() - started) * 1000) / 1000,
-        });
+        logCommand({ peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 });
       }
       return reply;
     };
