@@ -55,6 +55,7 @@ execFileSync(
     "--sentinel-fuse",
     "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
   ],
-  { stdio: ["ignore", "ignore", "inherit"] },
+  // postject prints harmless LIEF warnings about ELF note sections; show its output only when it fails.
+  { stdio: "pipe" },
 );
 for (const f of ["dist/bank.cjs", "dist/bank.blob", "dist/sea-config.json"]) rmSync(f);

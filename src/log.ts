@@ -49,8 +49,12 @@ function openLineFile(path: string): LineFile {
     const data = Buffer.from(lines.join(""));
     lines = [];
     bytes = 0;
-    // Synchronous on purpose: a page-cache append of a few KiB, ten times a second at most, keeps order simple.
-    for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset);
+    try {
+      // Synchronous on purpose: a page-cache append of a few KiB, ten times a second at most, keeps order simple.
+      for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset);
+    } catch {
+      // A full disk or a file-size limit costs log lines, never the bank: the journal reports its own trouble.
+    }
   };
   return {
     append(line: string) {

@@ -3,9 +3,10 @@
  * fdatasync per batch, replayed at start. A torn tail is detected and dropped.
  */
 import { Buffer } from "node:buffer";
-import { promises as fs, writeSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
+import { removeIfExists, writeFully, writeFullySync } from "./files.ts";
 import { fsyncDirectory } from "../runtime.ts";
 
 /** One record: its sequence number and its text. */
@@ -119,7 +120,7 @@ export class Journal {
 
   /** Opens (creating) the journal, reads its records and cuts off a torn tail so appends follow whole records. */
   static async open(path: string): Promise<{ journal: Journal; contents: JournalContents }> {
-    await fs.rm(`${path}.tmp`, { force: true });
+    await removeIfExists(`${path}.tmp`);
     const bytes = await fs.readFile(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") return new Uint8Array(0);
       throw error;
@@ -232,22 +233,5 @@ export class Journal {
     await this.#file.close();
     this.#file = await fs.open(this.#path, "a+");
     this.#size = keep.length;
-  }
-}
-
-function writeFullySync(fd: number, bytes: Uint8Array): void {
-  for (let offset = 0; offset < bytes.length;) {
-    const written = writeSync(fd, bytes, offset, bytes.length - offset);
-    if (written <= 0) throw new Error(`short write: ${offset} of ${bytes.length} bytes`);
-    offset += written;
-  }
-}
-
-/** Writes all of `bytes`: a write may be cut short (file size limit, full disk) without an error. */
-export async function writeFully(file: fs.FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.length;) {
-    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
-    if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${bytes.length} bytes`);
-    offset += bytesWritten;
   }
 }

@@ -1,6 +1,7 @@
 /** An exclusive claim on a data file, so two banks never write one ledger (each would lose the other's changes). */
 import { promises as fs } from "node:fs";
 import process from "node:process";
+import { removeIfExists } from "./files.ts";
 
 /** A held lock; release it at shutdown. After kill -9 the file stays, and the next start sees its owner is gone. */
 export interface DataLock {
@@ -23,7 +24,7 @@ export async function lockData(data: string): Promise<DataLock> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await fs.writeFile(path, `${process.pid}\n`, { flag: "wx" });
-      return { release: () => fs.rm(path, { force: true }) };
+      return { release: () => removeIfExists(path) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
@@ -32,7 +33,7 @@ export async function lockData(data: string): Promise<DataLock> {
       throw new LockedError(`${data} is in use by another bank (process ${owner}); stop it first or use another data file`);
     }
     // The owner died without releasing (kill -9): the claim is stale.
-    await fs.rm(path, { force: true });
+    await removeIfExists(path);
   }
   throw new LockedError(`${data} could not be locked: another bank keeps claiming it`);
 }

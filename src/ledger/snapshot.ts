@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
 import { CorruptStoreError } from "./accounts.ts";
-import { writeFully } from "./journal.ts";
+import { removeIfExists, writeFully } from "./files.ts";
 import { fsyncDirectory } from "../runtime.ts";
 
 const MAGIC = "BANKSNP1";
@@ -56,7 +56,7 @@ export async function writeSnapshot(path: string, database: Uint8Array): Promise
       await file.close();
     }
   } catch (error) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
+    await removeIfExists(tmp).catch(() => {});
     throw error;
   }
   await fs.rename(tmp, path);

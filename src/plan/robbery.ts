@@ -140,6 +140,7 @@ class Search {
   private readonly residueHi: bigint[];
   private readonly slope: bigint;
   private readonly clients: SortedSuffixes;
+  private readonly amounts: SortedSuffixes;
   /** Where the next different bank starts: identical banks are taken as a prefix of their run. */
   private readonly nextDistinct: number[];
   /** The Lagrangian multiplier nu = nuN / nuD and the suffix sums of nuD * clients - nuN * amount. */
@@ -181,6 +182,7 @@ class Search {
       this.nextDistinct[j] = next && next.clients === it.clients && next.amount === it.amount ? this.nextDistinct[j + 1]! : j + 1;
     }
     this.clients = new SortedSuffixes(items.map((it) => it.clients));
+    this.amounts = new SortedSuffixes(items.map((it) => it.amount));
     this.lagrange = this.clients;
     this.best = this.greedy();
     this.bestCount = this.best.positions.length;
@@ -200,7 +202,7 @@ class Search {
   private fits(j: number, cap: bigint, need: bigint, low: bigint): boolean {
     if (cap < 0n || j === this.m || !this.lpReaches(j, cap, need)) return false;
     const rMax = this.clients.mostWithin(j, cap);
-    let rMin = Number(ceilDiv(need, this.maxAmount[j]!));
+    let rMin = this.amounts.fewestReaching(j, need);
     if (low > 0n) rMin = Math.max(rMin, this.clients.fewestReaching(j, low));
     // clients(R) = nu * amount(R) + sum over R of (clients - nu * amount) >= nu * need + smallest such sum
     if (rMin > rMax || this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax)) return false;
