@@ -100,6 +100,15 @@ function listCodes(language: Language, codes: readonly string[]): string {
   return codes.length <= 1 ? codes.join("") : `${codes.slice(0, -1).join(", ")}${and}${codes.at(-1)}`;
 }
 
+/** "1 client", "2 clients"; Czech has three forms: 1 klient, 2–4 klienti, 0 and 5+ klientů. */
+function clientsPhrase(language: Language, clients: bigint): { count: string; cs: "one" | "few" | "many" } {
+  if (language === "cs") {
+    const form = clients === 1n ? "one" : clients >= 2n && clients <= 4n ? "few" : "many";
+    return { count: `${clients} ${form === "one" ? "klient" : form === "few" ? "klienti" : "klientů"}`, cs: form };
+  }
+  return { count: `${clients} ${clients === 1n ? "client" : "clients"}`, cs: "many" };
+}
+
 /** The `RP …` reply for a reachable plan. */
 export function planLine(
   language: Language,
@@ -112,14 +121,18 @@ export function planLine(
       : `RP To reach ${target}, rob no bank: 0 taken, 0 clients hurt.`;
   }
   const codes = listCodes(language, plan.codes);
-  return language === "cs"
-    ? `RP K dosažení ${target} je třeba vyloupit ${plan.codes.length === 1 ? "banku" : "banky"} ${codes} (získáte ${amount}) a bude poškozeno jen ${clients} klientů.`
-    : `RP To reach ${target}, rob ${plan.codes.length === 1 ? "bank" : "banks"} ${codes}: ${amount} taken, ${clients} clients hurt.`;
+  const hurt = clientsPhrase(language, clients);
+  if (language === "cs") {
+    const verb = hurt.cs === "one" ? "bude poškozen" : hurt.cs === "few" ? "budou poškozeni" : "bude poškozeno";
+    return `RP K dosažení ${target} je třeba vyloupit ${plan.codes.length === 1 ? "banku" : "banky"} ${codes} (získáte ${amount}) a ${verb} jen ${hurt.count}.`;
+  }
+  return `RP To reach ${target}, rob ${plan.codes.length === 1 ? "bank" : "banks"} ${codes}: ${amount} taken, ${hurt.count} hurt.`;
 }
 
 /** The `RP …` reply when the whole network holds less than the target. */
 export function unreachableLine(language: Language, target: bigint, amount: bigint, clients: bigint): string {
+  const hurt = clientsPhrase(language, clients);
   return language === "cs"
-    ? `RP Částku ${target} nelze získat: celá síť má jen ${amount} (${clients} klientů).`
-    : `RP ${target} cannot be reached: the whole network holds only ${amount} (${clients} clients).`;
+    ? `RP Částku ${target} nelze získat: celá síť má jen ${amount} (${hurt.count}).`
+    : `RP ${target} cannot be reached: the whole network holds only ${amount} (${hurt.count}).`;
 }

@@ -108,6 +108,17 @@ describe("planLine and unreachableLine", () => {
     assert.match(planLine("cs", { target: 5n, codes: ["10.0.0.1", "10.0.0.2", "10.0.0.3"], amount: 9n, clients: 3n }), /10\.0\.0\.1, 10\.0\.0\.2 a 10\.0\.0\.3/);
   });
 
+  it("says client or clients, and uses the three Czech plural forms", () => {
+    const line = (language: Language, clients: bigint) =>
+      planLine(language, { target: 5n, codes: ["10.0.0.1"], amount: 9n, clients });
+    assert.match(line("en", 1n), /: 9 taken, 1 client hurt\.$/);
+    assert.match(line("en", 2n), /: 9 taken, 2 clients hurt\.$/);
+    assert.match(line("cs", 1n), /a bude poškozen jen 1 klient\.$/);
+    assert.match(line("cs", 3n), /a budou poškozeni jen 3 klienti\.$/);
+    assert.match(line("cs", 5n), /a bude poškozeno jen 5 klientů\.$/);
+    assert.match(unreachableLine("en", 10n, 9n, 1n), /holds only 9 \(1 client\)\.$/);
+  });
+
   it("prints amounts beyond 2^63-1 exactly", () => {
     const line = planLine("en", { target: 1n, codes: ["10.0.0.1"], amount: 18446744073709551614n, clients: 2n });
     assert.match(line, / 18446744073709551614 taken/);
