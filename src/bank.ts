@@ -4,6 +4,7 @@ import { DurableLedger } from "./ledger/ledger.ts";
 import { BankDirectory } from "./peers/directory.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
 import { planRobbery } from "./plan/robbery.ts";
+import { BankError } from "./protocol/messages.ts";
 import { BankServer } from "./server/server.ts";
 
 /** A started bank. */
@@ -55,7 +56,10 @@ export async function startBank(config: Config): Promise<RunningBank> {
       forward: (bank, line) => directory.forward(bank, line),
       plan: async (target) => {
         scanning ??= scan().finally(() => (scanning = undefined));
-        return planRobbery((await scanning).banks, target);
+        const result = await scanning.catch((error: unknown) => {
+          throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
+        });
+        return planRobbery(result.banks, target);
       },
     },
   );

@@ -2,9 +2,6 @@
 import { promises as fs } from "node:fs";
 import process from "node:process";
 
-/** "deno" when running under Deno, else "node" (the single executable is Node). */
-export const runtimeName: "deno" | "node" = "Deno" in globalThis ? "deno" : "node";
-
 /** Flushes a directory entry (a rename) to disk; a no-op where directories cannot be opened for sync. */
 export async function fsyncDirectory(path: string): Promise<void> {
   let handle: fs.FileHandle | undefined;

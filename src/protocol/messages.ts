@@ -22,7 +22,6 @@ export type ErrorKey =
   | "line_too_long"
   | "invalid_utf8"
   | "too_many_connections"
-  | "shutting_down"
   | "scan_failed"
   | "internal_error";
 
@@ -55,7 +54,6 @@ const EN: Record<ErrorKey, string> = {
   line_too_long: "Line too long; a command is at most 8192 bytes.",
   invalid_utf8: "The line is not valid UTF-8.",
   too_many_connections: "Too many connections; try again later.",
-  shutting_down: "The bank is shutting down; try again later.",
   scan_failed: "The network scan failed: {text}",
   internal_error: "Internal error; the command was not carried out.",
 };
@@ -78,7 +76,6 @@ const CS: Record<ErrorKey, string> = {
   line_too_long: "Příliš dlouhý řádek; příkaz má nejvýše 8192 bajtů.",
   invalid_utf8: "Řádek není platné UTF-8.",
   too_many_connections: "Příliš mnoho spojení; zkuste to později.",
-  shutting_down: "Banka se vypíná; zkuste to později.",
   scan_failed: "Prohledání sítě selhalo: {text}",
   internal_error: "Vnitřní chyba; příkaz nebyl proveden.",
 };

@@ -22,7 +22,6 @@ const KEYS = Object.keys({
   line_too_long: true,
   invalid_utf8: true,
   too_many_connections: true,
-  shutting_down: true,
   scan_failed: true,
   internal_error: true,
 } satisfies Record<ErrorKey, true>) as ErrorKey[];
