@@ -117,6 +117,28 @@ class SortedSuffixes {
     return lo;
   }
 
+  /**
+   * Whether for some r in [rMin, rMax] a sum of r values of j.. may lie in [lo, hi]: the r smallest sum to at
+   * most hi and the r largest to at least lo.
+   */
+  someCount(j: number, lo: bigint, hi: bigint, rMin: number, rMax: number): boolean {
+    if (lo > hi) return false;
+    const sums = this.ascending(j);
+    const len = sums.length - 1;
+    const neg = this.negatives[j]!;
+    // smallest(r) = sums[r] falls until neg, then rises
+    if (sums[neg]! > hi) return false;
+    rMin = Math.max(rMin, firstTrue(0, neg, (r) => sums[r]! <= hi));
+    rMax = Math.min(rMax, firstTrue(neg, len + 1, (r) => sums[r]! > hi) - 1);
+    // largest(r) = total - sums[len - r] rises until len - neg, then falls
+    const room = sums[len]! - lo;
+    const peak = len - neg;
+    if (sums[neg]! > room) return false;
+    rMin = Math.max(rMin, firstTrue(0, peak, (r) => sums[len - r]! <= room));
+    rMax = Math.min(rMax, firstTrue(peak, len + 1, (r) => sums[len - r]! > room) - 1);
+    return rMin <= rMax;
+  }
+
   /** The smallest sum of r values of j.. over rMin <= r <= rMax. */
   smallestSum(j: number, rMin: number, rMax: number): bigint {
     const sums = this.ascending(j);
@@ -134,13 +156,12 @@ class Search {
   /** Sums over positions < j in ratio order, for the LP bound. */
   private readonly prefClients: bigint[] = [0n];
   private readonly prefAmount: bigint[] = [0n];
-  /** Largest amount, smallest and largest residue amount - slope * clients, over j.. */
+  /** Largest amount over j.. */
   private readonly maxAmount: bigint[];
-  private readonly residueLo: bigint[];
-  private readonly residueHi: bigint[];
   private readonly slope: bigint;
+  /** amount - slope * clients */
+  private readonly residues: SortedSuffixes;
   private readonly clients: SortedSuffixes;
-  private readonly amounts: SortedSuffixes;
   /** Where the next different bank starts: identical banks are taken as a prefix of their run. */
   private readonly nextDistinct: number[];
   /** The Lagrangian multiplier nu = nuN / nuD and the suffix sums of nuD * clients - nuN * amount. */
@@ -156,6 +177,9 @@ class Search {
   /** The count range left by the last successful `fits`. */
   private rMin = 0;
   private rMax = 0;
+  private takeFirst = false;
+  private readonly preferTake: boolean;
+  private nodesLeft = 0;
 
   constructor(
     private readonly items: readonly Item[],
@@ -168,22 +192,18 @@ class Search {
     }
     this.slope = fitSlope(items);
     this.maxAmount = new Array<bigint>(m + 1).fill(0n);
-    this.residueLo = new Array<bigint>(m + 1).fill(0n);
-    this.residueHi = new Array<bigint>(m + 1).fill(0n);
     this.nextDistinct = new Array<number>(m).fill(m);
     for (let j = m - 1; j >= 0; j--) {
       const it = items[j]!;
-      const e = it.amount - this.slope * it.clients;
-      const last = j === m - 1;
-      this.maxAmount[j] = last ? it.amount : max(it.amount, this.maxAmount[j + 1]!);
-      this.residueLo[j] = last ? e : min(e, this.residueLo[j + 1]!);
-      this.residueHi[j] = last ? e : max(e, this.residueHi[j + 1]!);
+      this.maxAmount[j] = j === m - 1 ? it.amount : max(it.amount, this.maxAmount[j + 1]!);
       const next = items[j + 1];
       this.nextDistinct[j] = next && next.clients === it.clients && next.amount === it.amount ? this.nextDistinct[j + 1]! : j + 1;
     }
     this.clients = new SortedSuffixes(items.map((it) => it.clients));
-    this.amounts = new SortedSuffixes(items.map((it) => it.amount));
+    this.residues = new SortedSuffixes(items.map((it) => it.amount - this.slope * it.clients));
     this.lagrange = this.clients;
+    const half = this.prefClients[m >> 1]!;
+    this.preferTake = half > this.prefClients[m]! - half;
     this.best = this.greedy();
     this.bestCount = this.best.positions.length;
   }
@@ -202,7 +222,7 @@ class Search {
   private fits(j: number, cap: bigint, need: bigint, low: bigint): boolean {
     if (cap < 0n || j === this.m || !this.lpReaches(j, cap, need)) return false;
     const rMax = this.clients.mostWithin(j, cap);
-    let rMin = this.amounts.fewestReaching(j, need);
+    let rMin = Number(ceilDiv(need, this.maxAmount[j]!));
     if (low > 0n) rMin = Math.max(rMin, this.clients.fewestReaching(j, low));
     // clients(R) = nu * amount(R) + sum over R of (clients - nu * amount) >= nu * need + smallest such sum
     if (rMin > rMax || this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax)) return false;
@@ -246,7 +266,7 @@ class Search {
       this.low = low;
       this.budget = min(low + width, ceiling);
       const before = this.best;
-      this.dfs(0, 0n, 0n, canImprove, improve);
+      this.exhaust(canImprove, improve);
       if (this.best !== before) return;
       low = this.budget + 1n;
     }
@@ -329,17 +349,16 @@ class Search {
       if (!this.fits(j, cap, need, cap)) return false;
       const lo = need - this.slope * cap;
       const hi = this.best.amount - a - this.slope * cap;
-      const rMin = BigInt(this.rMin);
-      const rMax = BigInt(this.rMax);
-      const fewer = BigInt(this.bestCount - this.stack.length) - 1n;
-      const eLo = this.residueLo[j]!;
-      const eHi = this.residueHi[j]!;
-      return latticeHit(eLo, eHi, lo, hi, rMin, min(rMax, fewer)) || latticeHit(eLo, eHi, lo, hi - 1n, max(rMin, fewer + 1n), rMax);
+      const fewer = this.bestCount - this.stack.length - 1;
+      return (
+        this.residues.someCount(j, lo, hi, this.rMin, Math.min(this.rMax, fewer)) ||
+        this.residues.someCount(j, lo, hi - 1n, Math.max(this.rMin, fewer + 1), this.rMax)
+      );
     };
     const improve = (c: bigint, a: bigint) => {
       if (a < this.best.amount || (a === this.best.amount && this.stack.length < this.bestCount)) this.record(c, a);
     };
-    this.dfs(0, 0n, 0n, canImprove, improve);
+    this.exhaust(canImprove, improve);
   }
 
   private record(clients: bigint, amount: bigint): void {
@@ -348,39 +367,51 @@ class Search {
   }
 
   /**
-   * Leaves each bank out before taking it: with the windows of pass 1 this meets the target with few banks
-   * of the best ratio, and in pass 2 it reaches covers with less money first; both cut the search far more
-   * than taking first on correlated networks.
+   * Searches to the end, alternating leave-first and take-first branch orders under doubling node budgets.
+   * Which order meets the optimum soon depends on the network (leave-first when the best-ratio banks are
+   * the small ones, take-first when they are the big ones); covers found by an abandoned run still tighten
+   * the next one.
    */
-  private dfs(j: number, c: bigint, a: bigint, canImprove: (j: number, c: bigint, a: bigint) => boolean, found: (c: bigint, a: bigint) => void): void {
+  private exhaust(canImprove: Probe, found: Found): void {
+    for (let budget = 1000; ; budget *= 2) {
+      for (const takeFirst of [this.preferTake, !this.preferTake]) {
+        this.takeFirst = takeFirst;
+        this.nodesLeft = takeFirst === this.preferTake ? 4 * budget : budget;
+        this.dfs(0, 0n, 0n, canImprove, found);
+        if (this.nodesLeft >= 0) return;
+      }
+    }
+  }
+
+  private dfs(j: number, c: bigint, a: bigint, canImprove: Probe, found: Found): void {
+    if (--this.nodesLeft < 0) return;
     if (a >= this.target) {
       found(c, a);
       return;
     }
     if (!canImprove(j, c, a)) return;
-    this.dfs(this.nextDistinct[j]!, c, a, canImprove, found);
+    if (!this.takeFirst) this.dfs(this.nextDistinct[j]!, c, a, canImprove, found);
     const it = this.items[j]!;
     if (c + it.clients <= this.budget) {
       this.stack.push(j);
       this.dfs(j + 1, c + it.clients, a + it.amount, canImprove, found);
       this.stack.pop();
     }
+    if (this.takeFirst) this.dfs(this.nextDistinct[j]!, c, a, canImprove, found);
   }
 }
 
-/** Whether some r in [rMin, rMax] has [eLo * r, eHi * r] meeting [lo, hi]. */
-function latticeHit(eLo: bigint, eHi: bigint, lo: bigint, hi: bigint, rMin: bigint, rMax: bigint): boolean {
-  let from = rMin;
-  let to = rMax;
-  // eLo * r <= hi
-  if (eLo > 0n) to = min(to, floorDiv(hi, eLo));
-  else if (eLo < 0n) from = max(from, ceilDiv(hi, eLo));
-  else if (hi < 0n) return false;
-  // eHi * r >= lo
-  if (eHi > 0n) from = max(from, ceilDiv(lo, eHi));
-  else if (eHi < 0n) to = min(to, floorDiv(lo, eHi));
-  else if (lo > 0n) return false;
-  return from <= to;
+type Probe = (j: number, c: bigint, a: bigint) => boolean;
+type Found = (c: bigint, a: bigint) => void;
+
+/** The least x in [lo, hi) with test(x), or hi; test must be false then true. */
+function firstTrue(lo: number, hi: number, test: (x: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (test(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** x >= 0 as an exact fraction with a power-of-two denominator. */
