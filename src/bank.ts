@@ -6,6 +6,9 @@ import { type ScanResult, scanNetwork } from "./peers/scan.ts";
 import { planRobbery } from "./plan/robbery.ts";
 import { BankError } from "./protocol/messages.ts";
 import { BankServer } from "./server/server.ts";
+import { logger } from "./log.ts";
+
+const log = logger("plan");
 
 /** A started bank. */
 export interface RunningBank {
@@ -59,7 +62,15 @@ export async function startBank(config: Config): Promise<RunningBank> {
         const result = await scanning.catch((error: unknown) => {
           throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
         });
-        return planRobbery(result.banks, target);
+        const plan = planRobbery(result.banks, target);
+        if (plan.reachable && !plan.exact) {
+          log.warn("RP {target}: the search hit its time limit; the best plan found is given, not proven optimal", {
+            event: "plan_not_exact",
+            target: String(target),
+            banks: result.banks.length,
+          });
+        }
+        return plan;
       },
     },
   );

@@ -129,7 +129,8 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
     const ports = new Map(result.banks.map((b) => [b.code, b.port]));
     const chosen = robbery.banks.map((b) => ({ ...b, port: ports.get(b.code) ?? 0 }));
     const sentence = planLine("en", { ...robbery, codes: robbery.banks.map((b) => b.code) }).slice(3);
-    process.stdout.write(`${sentence}\n\n${bankTable(chosen, "to rob")}\n`);
+    const caveat = robbery.exact ? "" : "(the search hit its time limit: the best plan found, not proven optimal)\n";
+    process.stdout.write(`${sentence}\n${caveat}\n${bankTable(chosen, "to rob")}\n`);
   } else {
     process.stdout.write(`${unreachableLine("en", target, robbery.amount, robbery.clients).slice(3)}\n`);
   }

@@ -53,6 +53,7 @@ export function planJson(plan: RobberyPlan, scanned: readonly ScannedBank[]): st
   return JSON.stringify({
     target: String(plan.target),
     reachable: plan.reachable,
+    exact: plan.reachable ? plan.exact : true,
     banks: plan.reachable ? plan.banks.map((b) => bankJson({ ...b, port: ports.get(b.code) ?? 0 })) : [],
     amount: String(plan.amount),
     clients: String(plan.clients),

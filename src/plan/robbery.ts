@@ -22,7 +22,7 @@ export interface BankTotals {
 
 /** A plan: the banks to rob and their totals, or, when the network holds too little, the whole network's totals. */
 export type RobberyPlan =
-  | { reachable: true; target: bigint; banks: BankTotals[]; amount: bigint; clients: bigint }
+  | { reachable: true; target: bigint; banks: BankTotals[]; amount: bigint; clients: bigint; exact: boolean }
   | { reachable: false; target: bigint; amount: bigint; clients: bigint };
 
 interface Item {
@@ -180,10 +180,13 @@ class Search {
   private takeFirst = false;
   private readonly preferTake: boolean;
   private nodesLeft = 0;
+  /** Nodes until the clock is looked at again. */
+  private tick = 0;
 
   constructor(
     private readonly items: readonly Item[],
     private readonly target: bigint,
+    private readonly deadline: number,
   ) {
     const m = (this.m = items.length);
     for (const it of items) {
@@ -385,6 +388,10 @@ class Search {
 
   private dfs(j: number, c: bigint, a: bigint, canImprove: Probe, found: Found): void {
     if (--this.nodesLeft < 0) return;
+    if (--this.tick < 0) {
+      this.tick = 4096;
+      if (performance.now() > this.deadline) throw OUT_OF_TIME;
+    }
     if (a >= this.target) {
       found(c, a);
       return;
@@ -400,6 +407,9 @@ class Search {
     if (this.takeFirst) this.dfs(this.nextDistinct[j]!, c, a, canImprove, found);
   }
 }
+
+/** Thrown through the search when its time is up; the best cover found so far stands. */
+const OUT_OF_TIME = Symbol("out of time");
 
 type Probe = (j: number, c: bigint, a: bigint) => boolean;
 type Found = (c: bigint, a: bigint) => void;
@@ -442,8 +452,15 @@ function fitSlope(items: readonly Item[]): bigint {
   return Number.isFinite(slope) ? BigInt(slope) : 0n;
 }
 
-/** Chooses the banks to rob: fewest clients first, then the smaller amount, then fewer banks. */
-export function planRobbery(banks: readonly BankTotals[], target: bigint): RobberyPlan {
+/** How long a plan may search before it settles for the best cover found (the server waits for it). */
+export const PLAN_TIME_LIMIT_MS = 1000;
+
+/**
+ * Chooses the banks to rob: fewest clients first, then the smaller amount, then fewer banks. The search
+ * is exact; should it run past `timeLimitMs` (adversarial, strongly correlated networks) it returns the
+ * best cover found so far, never worse than the greedy one, with `exact: false`.
+ */
+export function planRobbery(banks: readonly BankTotals[], target: bigint, timeLimitMs = PLAN_TIME_LIMIT_MS): RobberyPlan {
   let amount = 0n;
   let clients = 0n;
   for (const b of banks) {
@@ -453,9 +470,22 @@ export function planRobbery(banks: readonly BankTotals[], target: bigint): Robbe
   if (amount < target) return { reachable: false, target, amount, clients };
   // a bank without money could only add clients and a bank
   const items = banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
-  const search = new Search(items, target);
-  search.minimiseClients();
-  search.minimiseAmount();
+  const search = new Search(items, target, performance.now() + timeLimitMs);
+  let exact = true;
+  try {
+    search.minimiseClients();
+    search.minimiseAmount();
+  } catch (error) {
+    if (error !== OUT_OF_TIME) throw error;
+    exact = false;
+  }
   const chosen = search.best.positions.map((p) => items[p]!.index).sort((x, y) => x - y);
-  return { reachable: true, target, banks: chosen.map((i) => banks[i]!), amount: search.best.amount, clients: search.best.clients };
+  return {
+    reachable: true,
+    target,
+    banks: chosen.map((i) => banks[i]!),
+    amount: search.best.amount,
+    clients: search.best.clients,
+    exact,
+  };
 }
