@@ -107,6 +107,7 @@ test("bank plan <amount> --json gives the optimum and exits 0", async () => {
   assert.deepEqual(JSON.parse(stdout), {
     target: String(TARGET),
     reachable: true,
+    exact: true,
     banks: [row(SPECS[1]!), row(SPECS[2]!)],
     amount: String(TARGET),
     clients: "6",
@@ -127,7 +128,7 @@ test("bank plan for more than the network holds exits 1 with reachable false and
   const target = String(TOTAL + 1n);
   const json = await bank("plan", target, "--json");
   assert.equal(json.code, 1, json.stderr);
-  assert.deepEqual(JSON.parse(json.stdout), { target, reachable: false, banks: [], amount: String(TOTAL), clients: "17" });
+  assert.deepEqual(JSON.parse(json.stdout), { target, reachable: false, exact: true, banks: [], amount: String(TOTAL), clients: "17" });
   const text = await bank("plan", target);
   assert.equal(text.code, 1, text.stderr);
   assert.equal(text.stdout.trim(), `${target} cannot be reached: the whole network holds only ${TOTAL} (17 clients).`);
