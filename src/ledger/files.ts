@@ -1,5 +1,7 @@
-/** Small file helpers for the ledger: writes that cannot be cut short in silence, and removal. */
+/** Small file helpers for the ledger: writes that cannot be cut short in silence, atomic replacement, removal. */
 import { promises as fs, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { fsyncDirectory } from "../runtime.ts";
 
 /** Writes all of `bytes` to a file descriptor, on this thread. */
 export function writeFullySync(fd: number, bytes: Uint8Array): void {
@@ -24,4 +26,27 @@ export async function removeIfExists(path: string): Promise<void> {
   await fs.unlink(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;
   });
+}
+
+/**
+ * Replaces `path` with `bytes` so that a crash leaves the old or the new file whole: a temp file
+ * written in full and fsynced, renamed over `path`, then the directory fsynced. A short write never
+ * reaches the rename.
+ */
+export async function replaceDurably(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp`;
+  try {
+    const file = await fs.open(tmp, "w");
+    try {
+      await writeFully(file, bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    await removeIfExists(tmp).catch(() => {});
+    throw error;
+  }
+  await fs.rename(tmp, path);
+  await fsyncDirectory(dirname(path));
 }

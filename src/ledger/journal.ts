@@ -4,10 +4,8 @@
  */
 import { Buffer } from "node:buffer";
 import { promises as fs } from "node:fs";
-import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
-import { removeIfExists, writeFully, writeFullySync } from "./files.ts";
-import { fsyncDirectory } from "../runtime.ts";
+import { removeIfExists, replaceDurably, writeFullySync } from "./files.ts";
 
 /** One record: its sequence number and its text. */
 export interface JournalRecord {
@@ -218,18 +216,9 @@ export class Journal {
   }
 
   async #compact(offset: number): Promise<void> {
-    const tmp = `${this.#path}.tmp`;
     const keep = new Uint8Array(this.#size - offset);
     if (keep.length > 0) await this.#file.read(keep, 0, keep.length, offset);
-    const tmpFile = await fs.open(tmp, "w");
-    try {
-      await writeFully(tmpFile, keep);
-      await tmpFile.sync();
-    } finally {
-      await tmpFile.close();
-    }
-    await fs.rename(tmp, this.#path);
-    await fsyncDirectory(dirname(this.#path));
+    await replaceDurably(this.#path, keep);
     await this.#file.close();
     this.#file = await fs.open(this.#path, "a+");
     this.#size = keep.length;

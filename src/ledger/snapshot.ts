@@ -3,11 +3,9 @@
  * (temp file, fsync, rename, fsync of the directory) so a crash leaves the old or the new one whole.
  */
 import { promises as fs } from "node:fs";
-import { dirname } from "node:path";
 import { crc32 } from "./crc32.ts";
 import { CorruptStoreError } from "./accounts.ts";
-import { removeIfExists, writeFully } from "./files.ts";
-import { fsyncDirectory } from "../runtime.ts";
+import { replaceDurably } from "./files.ts";
 
 const MAGIC = "BANKSNP1";
 const HEADER_BYTES = 16;
@@ -45,20 +43,6 @@ export async function writeSnapshot(path: string, database: Uint8Array): Promise
   view.setUint32(8, database.length, true);
   view.setUint32(12, crc32(database), true);
   bytes.set(database, HEADER_BYTES);
-  const tmp = `${path}.tmp`;
-  try {
-    const file = await fs.open(tmp, "w");
-    try {
-      // A short write must never reach the rename: the old snapshot is the only good copy.
-      await writeFully(file, bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-  } catch (error) {
-    await removeIfExists(tmp).catch(() => {});
-    throw error;
-  }
-  await fs.rename(tmp, path);
-  await fsyncDirectory(dirname(path));
+  // The old snapshot stays the only good copy until the new one is whole on disk.
+  await replaceDurably(path, bytes);
 }
