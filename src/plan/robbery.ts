@@ -1,6 +1,7 @@
 /**
  * The robbery planner: the set of banks holding at least the target that hurts the fewest clients, ties going
- * to the smaller amount, then to fewer banks. A pure function, exact for any bigint amounts and clients.
+ * to the smaller amount, then to fewer banks. No I/O; exact for any bigint amounts and clients, unless the
+ * time limit cuts the search short (the plan then says so).
  *
  * This is a min-cost knapsack cover, solved by depth-first branch and bound. Every node is tested against
  * relaxations of the banks still undecided (exact in bigint; floating point only picks multipliers):
@@ -9,8 +10,11 @@
  *     the money still needed;
  *   - a Lagrangian bound that prices money in clients over that count range. It is what makes networks of
  *     near-equal amounts tractable, where the LP bound is loose by a whole bank;
- *   - for the amount tie-break, a lattice bound: with the clients fixed, amount = slope * clients + a sum of
- *     per-bank residues, which pins the amount down when amounts are strongly correlated with clients.
+ *   - for the amount tie-break: with the clients fixed, amount = slope * clients + the residues of the banks
+ *     taken, which lie between the sums of the r smallest and r largest residues. When amounts are strongly
+ *     correlated with clients that pins the amount down to a few values.
+ * Strongly correlated networks with a little noise can still tie on clients and amount across so many sets
+ * that the fewest-banks tie-break cannot be proved in time; that is what the time limit is for.
  */
 
 /** One bank as the planner sees it: its code, the money it holds and how many clients it has. */
@@ -42,16 +46,8 @@ const cmp = (x: bigint, y: bigint): number => (x < y ? -1 : x > y ? 1 : 0);
 const min = (x: bigint, y: bigint): bigint => (x < y ? x : y);
 const max = (x: bigint, y: bigint): bigint => (x > y ? x : y);
 
-/** floor(x / y) for y != 0 (bigint division truncates toward zero). */
-function floorDiv(x: bigint, y: bigint): bigint {
-  const q = x / y;
-  return q * y !== x && x < 0n !== y < 0n ? q - 1n : q;
-}
-
-/** ceil(x / y) for y != 0. */
-function ceilDiv(x: bigint, y: bigint): bigint {
-  return -floorDiv(-x, y);
-}
+/** ceil(x / y) for x >= 0, y > 0. */
+const ceilDiv = (x: bigint, y: bigint): bigint => (x + y - 1n) / y;
 
 /** Most money per client first (no clients counts as infinitely good); identical banks end up adjacent. */
 function byRatio(x: Item, y: Item): number {
@@ -177,9 +173,7 @@ class Search {
   /** The count range left by the last successful `fits`. */
   private rMin = 0;
   private rMax = 0;
-  private takeFirst = false;
-  private readonly preferTake: boolean;
-  private nodesLeft = 0;
+  private readonly takeFirst: boolean;
   /** Nodes until the clock is looked at again. */
   private tick = 0;
 
@@ -206,7 +200,7 @@ class Search {
     this.residues = new SortedSuffixes(items.map((it) => it.amount - this.slope * it.clients));
     this.lagrange = this.clients;
     const half = this.prefClients[m >> 1]!;
-    this.preferTake = half > this.prefClients[m]! - half;
+    this.takeFirst = half > this.prefClients[m]! - half;
     this.best = this.greedy();
     this.bestCount = this.best.positions.length;
   }
@@ -269,7 +263,7 @@ class Search {
       this.low = low;
       this.budget = min(low + width, ceiling);
       const before = this.best;
-      this.exhaust(canImprove, improve);
+      this.dfs(0, 0n, 0n, canImprove, improve);
       if (this.best !== before) return;
       low = this.budget + 1n;
     }
@@ -361,7 +355,7 @@ class Search {
     const improve = (c: bigint, a: bigint) => {
       if (a < this.best.amount || (a === this.best.amount && this.stack.length < this.bestCount)) this.record(c, a);
     };
-    this.exhaust(canImprove, improve);
+    this.dfs(0, 0n, 0n, canImprove, improve);
   }
 
   private record(clients: bigint, amount: bigint): void {
@@ -370,24 +364,11 @@ class Search {
   }
 
   /**
-   * Searches to the end, alternating leave-first and take-first branch orders under doubling node budgets.
-   * Which order meets the optimum soon depends on the network (leave-first when the best-ratio banks are
-   * the small ones, take-first when they are the big ones); covers found by an abandoned run still tighten
-   * the next one.
+   * Depth-first from bank j with c clients and amount a taken so far. Each bank is first left out, then taken,
+   * or the other way round when the best-ratio banks are the big ones: measured, leaving out first finds the
+   * tight covers of strongly correlated networks far sooner, taking first those of inversely correlated ones.
    */
-  private exhaust(canImprove: Probe, found: Found): void {
-    for (let budget = 1000; ; budget *= 2) {
-      for (const takeFirst of [this.preferTake, !this.preferTake]) {
-        this.takeFirst = takeFirst;
-        this.nodesLeft = takeFirst === this.preferTake ? 4 * budget : budget;
-        this.dfs(0, 0n, 0n, canImprove, found);
-        if (this.nodesLeft >= 0) return;
-      }
-    }
-  }
-
   private dfs(j: number, c: bigint, a: bigint, canImprove: Probe, found: Found): void {
-    if (--this.nodesLeft < 0) return;
     if (--this.tick < 0) {
       this.tick = 4096;
       if (performance.now() > this.deadline) throw OUT_OF_TIME;
