@@ -76,7 +76,7 @@ function cidr(v: unknown): boolean {
 }
 
 /** Reads the config file: a missing file means defaults; a file that is there must be valid JSON. */
-export function readConfigFile(file: string, mustExist: boolean): Raw {
+function readConfigFile(file: string, mustExist: boolean): Raw {
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -124,13 +124,11 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
   const result = await scanFromCli(flags);
   const robbery = planRobbery(result.banks, target);
   if (flags.json) {
-    process.stdout.write(`${planJson(robbery, result.banks)}\n`);
+    process.stdout.write(`${planJson(robbery)}\n`);
   } else if (robbery.reachable) {
-    const ports = new Map(result.banks.map((b) => [b.code, b.port]));
-    const chosen = robbery.banks.map((b) => ({ ...b, port: ports.get(b.code) ?? 0 }));
     const sentence = planLine("en", { ...robbery, codes: robbery.banks.map((b) => b.code) }).slice(3);
     const caveat = robbery.exact ? "" : "(the search hit its time limit: the best plan found, not proven optimal)\n";
-    process.stdout.write(`${sentence}\n${caveat}\n${bankTable(chosen, "to rob")}\n`);
+    process.stdout.write(`${sentence}\n${caveat}\n${bankTable(robbery.banks, "to rob")}\n`);
   } else {
     process.stdout.write(`${unreachableLine("en", target, robbery.amount, robbery.clients).slice(3)}\n`);
   }

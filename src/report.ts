@@ -47,14 +47,13 @@ export function problemLines(result: ScanResult): string[] {
   return result.problems.map((p) => `left out ${p.code}:${p.port}: ${p.reason}`);
 }
 
-/** `{"target","reachable","banks":[…],"amount","clients"}`. */
-export function planJson(plan: RobberyPlan, scanned: readonly ScannedBank[]): string {
-  const ports = new Map(scanned.map((b) => [b.code, b.port]));
+/** `{"target","reachable","exact","banks":[…],"amount","clients"}`. */
+export function planJson(plan: RobberyPlan<ScannedBank>): string {
   return JSON.stringify({
     target: String(plan.target),
     reachable: plan.reachable,
     exact: plan.reachable ? plan.exact : true,
-    banks: plan.reachable ? plan.banks.map((b) => bankJson({ ...b, port: ports.get(b.code) ?? 0 })) : [],
+    banks: plan.reachable ? plan.banks.map(bankJson) : [],
     amount: String(plan.amount),
     clients: String(plan.clients),
   });

@@ -9,7 +9,7 @@ for (let n = 0; n < 256; n++) {
 }
 
 /** The same checksum in JavaScript, for runtimes without zlib.crc32 (Node before 20.15). */
-export function crc32Js(bytes: Uint8Array): number {
+function crc32Js(bytes: Uint8Array): number {
   let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;

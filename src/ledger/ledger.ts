@@ -13,7 +13,6 @@ import { type DataLock, lockData } from "./lock.ts";
 import { readSnapshot, writeSnapshot } from "./snapshot.ts";
 
 export { CorruptStoreError, LedgerError, type LedgerFailure } from "./accounts.ts";
-export { LockedError } from "./lock.ts";
 
 /** A value now, or later while the ledger is briefly held for a snapshot. */
 export type MaybePromise<T> = T | Promise<T>;

@@ -25,8 +25,8 @@ export interface BankTotals {
 }
 
 /** A plan: the banks to rob and their totals, or, when the network holds too little, the whole network's totals. */
-export type RobberyPlan =
-  | { reachable: true; target: bigint; banks: BankTotals[]; amount: bigint; clients: bigint; exact: boolean }
+export type RobberyPlan<B extends BankTotals = BankTotals> =
+  | { reachable: true; target: bigint; banks: B[]; amount: bigint; clients: bigint; exact: boolean }
   | { reachable: false; target: bigint; amount: bigint; clients: bigint };
 
 interface Item {
@@ -441,7 +441,11 @@ export const PLAN_TIME_LIMIT_MS = 1000;
  * is exact; should it run past `timeLimitMs` (adversarial, strongly correlated networks) it returns the
  * best cover found so far, never worse than the greedy one, with `exact: false`.
  */
-export function planRobbery(banks: readonly BankTotals[], target: bigint, timeLimitMs = PLAN_TIME_LIMIT_MS): RobberyPlan {
+export function planRobbery<B extends BankTotals>(
+  banks: readonly B[],
+  target: bigint,
+  timeLimitMs = PLAN_TIME_LIMIT_MS,
+): RobberyPlan<B> {
   let amount = 0n;
   let clients = 0n;
   for (const b of banks) {

@@ -4,6 +4,7 @@ import {
   type AccountNumber,
   type Amount,
   type BankCode,
+  formatAccount,
   parseAccount,
   parseAmount,
   parseBankCode,
@@ -110,10 +111,10 @@ export function formatCommand(command: Command): string {
   switch (command.code) {
     case "AD":
     case "AW":
-      return `${command.code} ${command.account}/${command.bank} ${command.amount}`;
+      return `${command.code} ${formatAccount(command.account, command.bank)} ${command.amount}`;
     case "AB":
     case "AR":
-      return `${command.code} ${command.account}/${command.bank}`;
+      return `${command.code} ${formatAccount(command.account, command.bank)}`;
     case "RP":
       return `RP ${command.amount}`;
     default:

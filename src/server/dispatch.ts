@@ -1,7 +1,7 @@
 /** Command -> ledger or peers -> reply line. The only place that decides local versus forwarded. */
 import { type Command, formatCommand } from "../protocol/commands.ts";
 import { BankError, type Language, planLine, unreachableLine } from "../protocol/messages.ts";
-import type { BankCode } from "../protocol/values.ts";
+import { type BankCode, formatAccount } from "../protocol/values.ts";
 import { type Ledger, LedgerError, type MaybePromise } from "../ledger/ledger.ts";
 import type { RobberyPlan } from "../plan/robbery.ts";
 
@@ -22,7 +22,7 @@ export function dispatch(ctx: DispatchContext, command: Command): MaybePromise<s
     case "BC":
       return `BC ${ctx.bankCode}`;
     case "AC":
-      return ledgerCall(ctx.ledger.open(), (account) => `AC ${account}/${ctx.bankCode}`);
+      return ledgerCall(ctx.ledger.open(), (account) => `AC ${formatAccount(account, ctx.bankCode)}`);
     case "BA":
       return ledgerCall(ctx.ledger.total(), (total) => `BA ${total}`);
     case "BN":

@@ -82,27 +82,36 @@ export class BankServer {
   /** Answers one frame, logging request, reply and duration as one structured line. */
   #handle(frame: Frame, peer: string): MaybePromise<string | undefined> {
     const started = performance.now();
-    const request = frame.kind === "line" ? frame.text : `<${frame.kind}>`;
-    const done = (reply: string | undefined): string | undefined => {
-      if (reply !== undefined) {
-        logCommand({ peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 });
-      }
-      return reply;
-    };
-    const fail = (error: unknown): string => {
-      const refusal = asBankError(error);
-      if (refusal) return errorLine(this.#options.language, refusal);
-      log.error("Internal error on {request} from {peer}: {error}", { event: "bug", peer, request, error: String(error) });
-      return errorLine(this.#options.language, new BankError("internal_error"));
-    };
-    try {
-      if (frame.kind !== "line") return done(fail(new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8")));
-      const command = parseCommand(frame.text);
-      if (command === undefined) return undefined;
-      const result = dispatch(this.#ctx, command);
-      return result instanceof Promise ? result.then(done, (error) => done(fail(error))) : done(result);
-    } catch (error) {
-      return done(fail(error));
+    if (frame.kind !== "line") {
+      const refusal = new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8");
+      return this.#logged(peer, `<${frame.kind}>`, started, this.#refusal(refusal, peer, frame.kind));
     }
+    const request = frame.text;
+    let result: MaybePromise<string>;
+    try {
+      const command = parseCommand(request);
+      if (command === undefined) return undefined;
+      result = dispatch(this.#ctx, command);
+    } catch (error) {
+      result = this.#refusal(error, peer, request);
+    }
+    if (!(result instanceof Promise)) return this.#logged(peer, request, started, result);
+    return result.then(
+      (reply) => this.#logged(peer, request, started, reply),
+      (error: unknown) => this.#logged(peer, request, started, this.#refusal(error, peer, request)),
+    );
+  }
+
+  #logged(peer: string, request: string, started: number, reply: string): string {
+    logCommand({ peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+    return reply;
+  }
+
+  /** The `ER` line for a refusal; anything else is a bug, logged and answered as an internal error. */
+  #refusal(error: unknown, peer: string, request: string): string {
+    const refusal = asBankError(error);
+    if (refusal) return errorLine(this.#options.language, refusal);
+    log.error("Internal error on {request} from {peer}: {error}", { event: "bug", peer, request, error: String(error) });
+    return errorLine(this.#options.language, new BankError("internal_error"));
   }
 }

@@ -78,6 +78,7 @@ export class Session {
 
   #endIfIdle(): void {
     if (this.#stopping && this.#backlogHead === this.#backlog.length && this.#head === this.#queue.length) {
+      if (this.#socket.writableEnded) return;
       this.#socket.end();
       // At shutdown a client that keeps its side open must not keep the bank from exiting.
       if (this.#discarding) setTimeout(() => this.#socket.destroy(), SHUTDOWN_LINGER_MS).unref();
