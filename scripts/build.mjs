@@ -4,16 +4,39 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, chmodSync, writeFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
-const common = {
-  entryPoints: ["src/main.ts"],
+const base = {
   bundle: true,
   platform: "node",
   // node20: esbuild 0.28 would otherwise emit Uint8Array.fromBase64, which Node 20 lacks.
   target: "node20",
-  // The inline build carries the wasm inside, so no file is needed beside the bundle.
-  alias: { "sql.js": "sql.js/dist/sql-wasm-inline.js" },
   legalComments: "none",
   logLevel: "warning",
+};
+
+// The planner's worker thread, bundled on its own into a string that the main bundle carries in place of
+// src/plan/worker_start.ts: a worker started from a file would find no file inside the single executable.
+// CommonJS, as Node and Deno both run an `eval: true` worker's code as a script with `require`.
+const worker = await build({ ...base, entryPoints: ["src/plan/worker.ts"], format: "cjs", write: false });
+const workerFromBundle = {
+  name: "plan-worker",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]plan[\\/]worker_start\.ts$/ }, () => ({
+      loader: "js",
+      contents: [
+        'import { Worker } from "node:worker_threads";',
+        `const code = ${JSON.stringify(worker.outputFiles[0].text)};`,
+        "export function startWorker() { return new Worker(code, { eval: true }); }",
+      ].join("\n"),
+    }));
+  },
+};
+
+const common = {
+  ...base,
+  entryPoints: ["src/main.ts"],
+  // The inline build carries the wasm inside, so no file is needed beside the bundle.
+  alias: { "sql.js": "sql.js/dist/sql-wasm-inline.js" },
+  plugins: [workerFromBundle],
 };
 
 await build({

@@ -2,13 +2,20 @@
 import type { Config } from "./config.ts";
 import { DurableLedger } from "./ledger/ledger.ts";
 import { BankDirectory } from "./peers/directory.ts";
-import { type ScanResult, scanNetwork } from "./peers/scan.ts";
-import { planRobbery } from "./plan/robbery.ts";
+import { type ScannedBank, type ScanResult, scanNetwork } from "./peers/scan.ts";
+import type { RobberyPlan } from "./plan/robbery.ts";
+import { PlanThread, type TimedPlan } from "./plan/plan_thread.ts";
 import { BankError } from "./protocol/messages.ts";
 import { BankServer } from "./server/server.ts";
 import { logger } from "./log.ts";
 
 const log = logger("plan");
+
+/**
+ * The least time a plan is given, even when the scan left less of `timeout`: the RP is late by then
+ * anyway, and an exact plan for a network of a few dozen banks takes a few ms.
+ */
+export const MIN_PLAN_MS = 100;
 
 /** A started bank. */
 export interface RunningBank {
@@ -34,15 +41,53 @@ export function scanOptions(config: Config) {
   };
 }
 
+/** One scan of the network and the plans made on it, shared by the RPs that arrive meanwhile. */
+interface Round {
+  readonly scan: Promise<ScanResult>;
+  readonly plans: Map<bigint, Promise<TimedPlan<ScannedBank>>>;
+  /** RPs waiting on this round; the next RP after the last one starts a new round. */
+  pending: number;
+}
+
 /** Opens the ledger and starts serving. */
 export async function startBank(config: Config): Promise<RunningBank> {
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
   const directory = new BankDirectory({ timeoutMs: config.timeoutMs, localAddress: localAddress(config) });
-  // Concurrent RPs share one scan rather than flooding the subnet once each.
-  let scanning: Promise<ScanResult> | undefined;
   const scan = async (): Promise<ScanResult> => {
     const self = { code: config.bankCode, port: config.port, amount: await ledger.total(), clients: BigInt(await ledger.count()) };
     return scanNetwork({ ...scanOptions(config), self });
+  };
+  const planner = new PlanThread();
+  // RPs that arrive while one is scanning or planning join it: one scan, and one search per target.
+  let round: Round | undefined;
+  const plan = async (target: bigint): Promise<RobberyPlan<ScannedBank>> => {
+    const deadline = performance.now() + config.timeoutMs;
+    const joined = (round ??= { scan: scan(), plans: new Map(), pending: 0 });
+    joined.pending++;
+    try {
+      const scanned = await joined.scan.catch((error: unknown) => {
+        throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
+      });
+      let planned = joined.plans.get(target);
+      if (planned === undefined) {
+        planned = planner.plan(scanned.banks, target, Math.max(deadline - performance.now(), MIN_PLAN_MS));
+        joined.plans.set(target, planned);
+      }
+      const { plan, ms } = await planned;
+      const exact = plan.reachable ? plan.exact : true;
+      // Not exact means the search ran out of time and the plan may not be the best: worth a warning.
+      log[exact ? "info" : "warn"]("RP {target}: {banks} banks scanned in {scan_ms} ms, planned in {plan_ms} ms (exact: {exact})", {
+        event: "plan",
+        target: String(target),
+        banks: scanned.banks.length,
+        scan_ms: scanned.ms,
+        plan_ms: Math.round(ms),
+        exact,
+      });
+      return plan;
+    } finally {
+      if (--joined.pending === 0 && round === joined) round = undefined;
+    }
   };
   const server = new BankServer(
     {
@@ -57,21 +102,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
       language: config.language,
       ledger,
       forward: (bank, line) => directory.forward(bank, line),
-      plan: async (target) => {
-        scanning ??= scan().finally(() => (scanning = undefined));
-        const result = await scanning.catch((error: unknown) => {
-          throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
-        });
-        const plan = planRobbery(result.banks, target);
-        if (plan.reachable && !plan.exact) {
-          log.warn("RP {target}: the search hit its time limit; the best plan found is given, not proven optimal", {
-            event: "plan_not_exact",
-            target: String(target),
-            banks: result.banks.length,
-          });
-        }
-        return plan;
-      },
+      plan,
     },
   );
   try {
@@ -85,6 +116,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
     server,
     async stop() {
       await server.close();
+      planner.close();
       await ledger.shutdown();
     },
   };

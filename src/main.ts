@@ -6,9 +6,9 @@ import { type Config, ConfigError, loadConfig, type Overrides } from "./config.t
 import { CorruptStoreError } from "./ledger/ledger.ts";
 import { logger, setUpLogging, stopLogging } from "./log.ts";
 import { exit, onShutdownSignal } from "./runtime.ts";
-import { scanOptions, startBank } from "./bank.ts";
+import { MIN_PLAN_MS, scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
-import { planRobbery } from "./plan/robbery.ts";
+import { PlanThread } from "./plan/plan_thread.ts";
 import { planLine, unreachableLine } from "./protocol/messages.ts";
 import { parseAmount } from "./protocol/values.ts";
 import { bankTable, planJson, problemLines, scanJson } from "./report.ts";
@@ -93,8 +93,7 @@ interface ScanFlags extends ConfigFlags {
 }
 
 /** Scans the subnet, with a progress line on stderr when it is a terminal. */
-async function scanFromCli(flags: ScanFlags): Promise<ScanResult> {
-  const config = configFrom(flags, { scan_subnet: flags.subnet });
+async function scanFromCli(config: Config): Promise<ScanResult> {
   await setUpLogging(config.log);
   const tty = process.stderr.isTTY === true;
   const options = scanOptions(config);
@@ -111,7 +110,7 @@ async function scanFromCli(flags: ScanFlags): Promise<ScanResult> {
 }
 
 async function scan(flags: ScanFlags): Promise<void> {
-  const result = await scanFromCli(flags);
+  const result = await scanFromCli(configFrom(flags, { scan_subnet: flags.subnet }));
   process.stdout.write(flags.json ? `${scanJson(result)}\n` : `${bankTable(result.banks)}\n`);
   await stopLogging();
 }
@@ -121,10 +120,16 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
   if (typeof target !== "bigint") {
     throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
   }
-  const result = await scanFromCli(flags);
-  const robbery = planRobbery(result.banks, target);
+  const started = performance.now();
+  const config = configFrom(flags, { scan_subnet: flags.subnet });
+  // Started before the scan, so the worker is ready when the scan is done.
+  const planner = new PlanThread();
+  const result = await scanFromCli(config);
+  // Like RP: scan and plan together within `timeout`.
+  const limit = Math.max(config.timeoutMs - (performance.now() - started), MIN_PLAN_MS);
+  const { plan: robbery, ms } = await planner.plan(result.banks, target, limit).finally(() => planner.close());
   if (flags.json) {
-    process.stdout.write(`${planJson(robbery)}\n`);
+    process.stdout.write(`${planJson(robbery, { scanMs: result.ms, planMs: Math.round(ms) })}\n`);
   } else if (robbery.reachable) {
     const sentence = planLine("en", { ...robbery, codes: robbery.banks.map((b) => b.code) }).slice(3);
     const caveat = robbery.exact ? "" : "(the search hit its time limit: the best plan found, not proven optimal)\n";

@@ -47,8 +47,14 @@ export function problemLines(result: ScanResult): string[] {
   return result.problems.map((p) => `left out ${p.code}:${p.port}: ${p.reason}`);
 }
 
-/** `{"target","reachable","exact","banks":[…],"amount","clients"}`. */
-export function planJson(plan: RobberyPlan<ScannedBank>): string {
+/** How long the scan and the plan took, in ms. */
+export interface PlanTimes {
+  scanMs: number;
+  planMs: number;
+}
+
+/** `{"target","reachable","exact","banks":[…],"amount","clients","scan_ms","plan_ms"}`. */
+export function planJson(plan: RobberyPlan<ScannedBank>, times: PlanTimes): string {
   return JSON.stringify({
     target: String(plan.target),
     reachable: plan.reachable,
@@ -56,5 +62,7 @@ export function planJson(plan: RobberyPlan<ScannedBank>): string {
     banks: plan.reachable ? plan.banks.map(bankJson) : [],
     amount: String(plan.amount),
     clients: String(plan.clients),
+    scan_ms: times.scanMs,
+    plan_ms: times.planMs,
   });
 }

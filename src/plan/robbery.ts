@@ -474,3 +474,26 @@ export function planRobbery<B extends BankTotals>(
     exact,
   };
 }
+
+/** The greedy plan: banks by money per client, best first, until the target is met. Valid, not proven optimal. */
+export function greedyPlan<B extends BankTotals>(banks: readonly B[], target: bigint): RobberyPlan<B> {
+  let amount = 0n;
+  let clients = 0n;
+  for (const b of banks) {
+    amount += b.amount;
+    clients += b.clients;
+  }
+  if (amount < target) return { reachable: false, target, amount, clients };
+  const items = banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
+  const chosen: number[] = [];
+  amount = 0n;
+  clients = 0n;
+  for (const it of items) {
+    if (amount >= target) break;
+    chosen.push(it.index);
+    amount += it.amount;
+    clients += it.clients;
+  }
+  chosen.sort((x, y) => x - y);
+  return { reachable: true, target, banks: chosen.map((i) => banks[i]!), amount, clients, exact: false };
+}
