@@ -69,6 +69,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
         throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
       });
       let planned = joined.plans.get(target);
+      const shared = planned !== undefined;
       if (planned === undefined) {
         planned = planner.plan(scanned.banks, target, Math.max(deadline - performance.now(), MIN_PLAN_MS));
         joined.plans.set(target, planned);
@@ -83,6 +84,8 @@ export async function startBank(config: Config): Promise<RunningBank> {
         scan_ms: scanned.ms,
         plan_ms: Math.round(ms),
         exact,
+        // true: this RP took the plan another RP for the same target was already making
+        shared,
       });
       return plan;
     } finally {

@@ -114,25 +114,25 @@ class SortedSuffixes {
   }
 
   /**
-   * Whether for some r in [rMin, rMax] a sum of r values of j.. may lie in [lo, hi]: the r smallest sum to at
-   * most hi and the r largest to at least lo.
+   * The counts r in [rMin, rMax] for which a sum of r values of j.. may lie in [lo, hi] (the r smallest sum to
+   * at most hi and the r largest to at least lo), as a range; undefined when there are none.
    */
-  someCount(j: number, lo: bigint, hi: bigint, rMin: number, rMax: number): boolean {
-    if (lo > hi) return false;
+  countRange(j: number, lo: bigint, hi: bigint, rMin: number, rMax: number): [number, number] | undefined {
+    if (lo > hi) return undefined;
     const sums = this.ascending(j);
     const len = sums.length - 1;
     const neg = this.negatives[j]!;
     // smallest(r) = sums[r] falls until neg, then rises
-    if (sums[neg]! > hi) return false;
+    if (sums[neg]! > hi) return undefined;
     rMin = Math.max(rMin, firstTrue(0, neg, (r) => sums[r]! <= hi));
     rMax = Math.min(rMax, firstTrue(neg, len + 1, (r) => sums[r]! > hi) - 1);
     // largest(r) = total - sums[len - r] rises until len - neg, then falls
     const room = sums[len]! - lo;
     const peak = len - neg;
-    if (sums[neg]! > room) return false;
+    if (sums[neg]! > room) return undefined;
     rMin = Math.max(rMin, firstTrue(0, peak, (r) => sums[len - r]! <= room));
     rMax = Math.min(rMax, firstTrue(peak, len + 1, (r) => sums[len - r]! > room) - 1);
-    return rMin <= rMax;
+    return rMin <= rMax ? [rMin, rMax] : undefined;
   }
 
   /** The smallest sum of r values of j.. over rMin <= r <= rMax. */
@@ -180,7 +180,7 @@ class Search {
   constructor(
     private readonly items: readonly Item[],
     private readonly target: bigint,
-    private readonly deadline: number,
+    private deadline: number,
   ) {
     const m = (this.m = items.length);
     for (const it of items) {
@@ -338,7 +338,7 @@ class Search {
    * exactly C - c more from j.., and their money is slope * (C - c) plus r residues: that must land between the
    * target and the best amount so far (reaching it only with fewer banks).
    */
-  minimiseAmount(): void {
+  minimiseAmount(fewestBanks: boolean): void {
     this.budget = this.best.clients;
     const canImprove = (j: number, c: bigint, a: bigint): boolean => {
       const cap = this.budget - c;
@@ -347,15 +347,80 @@ class Search {
       const lo = need - this.slope * cap;
       const hi = this.best.amount - a - this.slope * cap;
       const fewer = this.bestCount - this.stack.length - 1;
-      return (
-        this.residues.someCount(j, lo, hi, this.rMin, Math.min(this.rMax, fewer)) ||
-        this.residues.someCount(j, lo, hi - 1n, Math.max(this.rMin, fewer + 1), this.rMax)
-      );
+      return fewestBanks
+        ? this.residues.countRange(j, lo, hi, this.rMin, Math.min(this.rMax, fewer)) !== undefined ||
+          this.residues.countRange(j, lo, hi - 1n, Math.max(this.rMin, fewer + 1), this.rMax) !== undefined
+        : this.residues.countRange(j, lo, hi - 1n, this.rMin, this.rMax) !== undefined;
     };
+    // without the banks tie-break, covers with fewer banks at the same amount are still kept when met
     const improve = (c: bigint, a: bigint) => {
       if (a < this.best.amount || (a === this.best.amount && this.stack.length < this.bestCount)) this.record(c, a);
     };
     this.dfs(0, 0n, 0n, canImprove, improve);
+  }
+
+  /** Runs `pass` with the clock stopping it at `limit` (or the deadline, if sooner); false when it stopped it. */
+  within(limit: number, pass: () => void): boolean {
+    const deadline = this.deadline;
+    if (limit >= deadline) {
+      pass();
+      return true;
+    }
+    this.deadline = limit;
+    try {
+      pass();
+      return true;
+    } catch (error) {
+      if (error !== OUT_OF_TIME || performance.now() > deadline) throw error;
+      return false;
+    } finally {
+      this.deadline = deadline;
+    }
+  }
+
+  /**
+   * Pass 3: at the minimum clients C and amount A, the fewest banks. Every such cover has residues summing to
+   * R = A - slope * C; for each count k upwards from the least the bounds allow, a search for exactly k banks
+   * with exactly C clients and residues R. It goes through the banks by residue, largest first: when amounts
+   * are strongly correlated with clients, few banks reach R only with nearly the largest residues, so the
+   * search strays little from them. The first k that has a cover is the least.
+   */
+  minimiseCount(): void {
+    const { clients, amount } = this.best;
+    const residue = amount - this.slope * clients;
+    const order = this.items.map((_, p) => p).sort((p, q) => cmp(this.residueOf(q), this.residueOf(p)) || p - q);
+    const cs = order.map((p) => this.items[p]!.clients);
+    const rs = order.map((p) => this.residueOf(p));
+    const byClients = new SortedSuffixes(cs);
+    const byResidue = new SortedSuffixes(rs);
+    const m = order.length;
+    const taken: number[] = [];
+    const possible = (j: number, r: number, c: bigint, rest: bigint): boolean =>
+      byClients.countRange(j, c, c, r, r) !== undefined && byResidue.countRange(j, rest, rest, r, r) !== undefined;
+    const search = (j: number, r: number, c: bigint, rest: bigint): boolean => {
+      if (--this.tick < 0) {
+        this.tick = 4096;
+        if (performance.now() > this.deadline) throw OUT_OF_TIME;
+      }
+      if (r === 0) return c === 0n && rest === 0n;
+      if (j === m || !possible(j, r, c, rest)) return false;
+      taken.push(order[j]!);
+      if (search(j + 1, r - 1, c - cs[j]!, rest - rs[j]!)) return true;
+      taken.pop();
+      return search(j + 1, r, c, rest);
+    };
+    for (let k = 0; k < this.bestCount; k++) {
+      if (possible(0, k, clients, residue) && search(0, k, clients, residue)) {
+        this.best = { clients, amount, positions: taken };
+        this.bestCount = k;
+        return;
+      }
+    }
+  }
+
+  private residueOf(p: number): bigint {
+    const it = this.items[p]!;
+    return it.amount - this.slope * it.clients;
   }
 
   private record(clients: bigint, amount: bigint): void {
@@ -433,6 +498,9 @@ function fitSlope(items: readonly Item[]): bigint {
   return Number.isFinite(slope) ? BigInt(slope) : 0n;
 }
 
+/** The share of the time left after pass 1 that pass 2 may take with the banks tie-break folded in. */
+const PASS_2_SHARE = 0.25;
+
 /** How long a plan may search before it settles for the best cover found (the server waits for it). */
 export const PLAN_TIME_LIMIT_MS = 1000;
 
@@ -455,11 +523,18 @@ export function planRobbery<B extends BankTotals>(
   if (amount < target) return { reachable: false, target, amount, clients };
   // a bank without money could only add clients and a bank
   const items = banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
-  const search = new Search(items, target, performance.now() + timeLimitMs);
+  const deadline = performance.now() + timeLimitMs;
+  const search = new Search(items, target, deadline);
   let exact = true;
   try {
     search.minimiseClients();
-    search.minimiseAmount();
+    // Pass 2 with the fewest-banks tie-break folded in finishes at once on most networks; where many covers
+    // tie on clients and amount it may not, and the amount alone, then pass 3, take over.
+    const now = performance.now();
+    if (!search.within(now + (deadline - now) * PASS_2_SHARE, () => search.minimiseAmount(true))) {
+      search.minimiseAmount(false);
+      search.minimiseCount();
+    }
   } catch (error) {
     if (error !== OUT_OF_TIME) throw error;
     exact = false;

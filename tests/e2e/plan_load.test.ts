@@ -1,0 +1,97 @@
+/**
+ * End to end: a bank planning a robbery of a hard network keeps serving its other clients. 250 fake banks
+ * on 127.0.7.1–250 (strongly correlated totals with a little noise: amount = 1000 × clients + 0..49, the
+ * class that is hardest to prove) and the bank under test on 127.0.7.254. 127.0.7.0/24 belongs to this file.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { BankClient, BankProcess } from "../helpers/bank_process.ts";
+import { type LogRecord, logRecords, startBanks, stopBanks, waitForLog } from "../helpers/bank_network.ts";
+import { bankReplies, type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
+import { Rng } from "../helpers/random.ts";
+
+/** `timeout` of the bank under test: the whole RP, scan and plan, is due within it. */
+const TIMEOUT_MS = 3000;
+/** What a deadline may overrun by on a loaded machine. */
+const MARGIN_MS = 1000;
+const PEERS = 250;
+
+let fakes: FakePeer[] = [];
+let bank: BankProcess;
+let total = 0n;
+const clients: BankClient[] = [];
+
+async function client(): Promise<BankClient> {
+  const c = await bank.client();
+  clients.push(c);
+  return c;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+before(async () => {
+  const rng = new Rng(2026);
+  fakes = await Promise.all(
+    Array.from({ length: PEERS }, (_, i) => {
+      const clients = BigInt(rng.int(1, 90_000));
+      const amount = clients * 1000n + rng.big(49n);
+      total += amount;
+      const code = `127.0.7.${i + 1}`;
+      return startFakePeer({ host: code, port: 65525, respond: bankReplies({ code, amount, clients }) });
+    }),
+  );
+  [bank] = await startBanks([{ host: "127.0.7.254", port: 65530, amount: 0n, clients: 0 }], {
+    timeout: TIMEOUT_MS / 1000,
+    scan_processes: 128,
+  });
+});
+
+after(async () => {
+  for (const c of clients) c.close();
+  await stopBanks([bank]);
+  await Promise.all(fakes.map((f) => f.close()));
+});
+
+const planRecords = () => logRecords(bank).filter((r) => r.event === "plan");
+
+test("while an RP plans a hard network, BC on another connection is answered at once", async () => {
+  const [planning, asking] = [await client(), await client()];
+  const target = (total * 45n) / 100n;
+  const started = performance.now();
+  let done = false;
+  const rp = planning.request(`RP ${target}`, TIMEOUT_MS + MARGIN_MS).finally(() => (done = true));
+  const latencies: number[] = [];
+  while (!done) {
+    const sent = performance.now();
+    assert.equal(await asking.request("BC"), "BC 127.0.7.254");
+    latencies.push(performance.now() - sent);if (latencies.at(-1)! > 15) console.log("slow", (sent - started).toFixed(0), latencies.at(-1)!.toFixed(1));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const reply = await rp;
+  const rpMs = performance.now() - started;
+  assert.match(reply, new RegExp(`^RP To reach ${target}, rob banks (127\\.0\\.7\\.[0-9]+(, | and ))+127\\.0\\.7\\.[0-9]+: [0-9]+ taken, [0-9]+ clients hurt\\.$`));
+  assert.ok(rpMs <= TIMEOUT_MS + MARGIN_MS, `RP took ${rpMs.toFixed(0)} ms`);
+  const record = await waitForLog(bank, (r) => r.event === "plan" && r.target === String(target), "the RP's plan record");
+  assert.equal(record.banks, PEERS + 1);
+  assert.ok(typeof record.scan_ms === "number" && typeof record.plan_ms === "number" && typeof record.exact === "boolean", JSON.stringify(record));
+  const summary = `BC latency over ${latencies.length} requests during a ${rpMs.toFixed(0)} ms RP (scan ${record.scan_ms} ms, plan ${record.plan_ms} ms): ` +
+    `median ${median(latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`;
+  console.log(summary);
+  assert.ok(latencies.length >= 5, summary);
+  assert.ok(Math.max(...latencies) < 50, summary);
+  assert.ok(median(latencies) < 10, summary);
+});
+
+test("two RPs for the same target at once share one scan and one search", async () => {
+  const target = (total * 30n) / 100n;
+  const scansBefore = logRecords(bank).filter((r) => r.event === "scan").length;
+  const [a, b] = [await client(), await client()];
+  const [first, second] = await Promise.all([a.request(`RP ${target}`, TIMEOUT_MS + MARGIN_MS), b.request(`RP ${target}`, TIMEOUT_MS + MARGIN_MS)]);
+  assert.equal(first, second);
+  const isThis = (r: LogRecord) => r.event === "plan" && r.target === String(target);
+  await waitForLog(bank, (r) => planRecords().filter(isThis).length === 2 && isThis(r), "both RPs' plan records");
+  const records = planRecords().filter(isThis);
+  assert.deepEqual(records.map((r) => r.shared).sort(), [false, true]);
+  assert.equal(records[0]!.plan_ms, records[1]!.plan_ms);
+  assert.equal(logRecords(bank).filter((r) => r.event === "scan").length, scansBefore + 1);
+});
