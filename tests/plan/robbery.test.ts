@@ -66,6 +66,29 @@ function bySmallTable(banks: readonly BankTotals[], target: bigint): Best | unde
   return undefined;
 }
 
+/**
+ * The fewest clients of any set reaching the target, by a table dense over client totals: the most money
+ * any set of exactly c clients holds, for every c (small client counts only). Undefined when out of reach.
+ */
+function fewestClientsByTable(banks: readonly BankTotals[], target: bigint): bigint | undefined {
+  const total = banks.reduce((s, b) => s + Number(b.clients), 0);
+  const most: (bigint | undefined)[] = new Array(total + 1).fill(undefined);
+  most[0] = 0n;
+  let reach = 0;
+  for (const b of banks) {
+    const c = Number(b.clients);
+    for (let x = reach; x >= 0; x--) {
+      const from = most[x];
+      if (from === undefined) continue;
+      const to = most[x + c];
+      if (to === undefined || to < from + b.amount) most[x + c] = from + b.amount;
+    }
+    reach += c;
+  }
+  const c = most.findIndex((a) => a !== undefined && a >= target);
+  return c < 0 ? undefined : BigInt(c);
+}
+
 /** Fails unless the plan names distinct banks of the network, in network order, whose totals are the plan's. */
 function assertWellFormed(plan: Reachable, banks: readonly BankTotals[], where: string): void {
   const positions = plan.banks.map((b) => banks.indexOf(b));
@@ -161,6 +184,32 @@ describe("planRobbery", () => {
       const target = targetFor(rng, banks);
       const where = `seed ${10_000 + seed}, target ${target}, banks ${show(banks)}`;
       assertBest(planRobbery(banks, target, NO_LIMIT), bySmallTable(banks, target), banks, where);
+    }
+  });
+
+  it("finds the fewest clients a dense table over client totals finds, on 100–254 banks of every hard class", () => {
+    const classes: Record<string, (clients: bigint, rng: Rng) => bigint> = {
+      uncorrelated: (_c, rng) => rng.big(10n ** 12n),
+      "weakly correlated": (c, rng) => c * 1000n + rng.big(200_000n),
+      "strongly correlated": (c) => c * 1000n + 100n,
+      "strongly correlated + noise": (c, rng) => c * 1000n + rng.big(49n),
+      "near 2^63 − 1": (_c, rng) => MAX - rng.big(10n ** 9n),
+    };
+    let seed = 20_000;
+    for (const [kind, amountOf] of Object.entries(classes)) {
+      for (const percent of [30n, 50n, 90n]) {
+        const rng = new Rng(++seed);
+        const banks = Array.from({ length: rng.int(100, 254) }, (_, i) => {
+          const clients = BigInt(rng.int(1, 30));
+          return { code: `10.1.${i >> 8}.${i & 255}`, clients, amount: amountOf(clients, rng) };
+        });
+        const target = (banks.reduce((s, b) => s + b.amount, 0n) * percent) / 100n;
+        const where = `${kind}, ${banks.length} banks, ${percent}% (seed ${seed})`;
+        const plan = planRobbery(banks, target, 2000);
+        assert.ok(plan.reachable, where);
+        assertWellFormed(plan, banks, where);
+        assert.equal(plan.clients, fewestClientsByTable(banks, target), where);
+      }
     }
   });
 
