@@ -13,8 +13,9 @@
  *   - for the amount tie-break: with the clients fixed, amount = slope * clients + the residues of the banks
  *     taken, which lie between the sums of the r smallest and r largest residues. When amounts are strongly
  *     correlated with clients that pins the amount down to a few values.
- * Strongly correlated networks with a little noise can still tie on clients and amount across so many sets
- * that the fewest-banks tie-break cannot be proved in time; that is what the time limit is for.
+ * Strongly correlated networks with a little noise tie on clients and amount across so many sets that the
+ * fewest-banks tie-break is the hard part: there pass 2 leaves it, and pass 3 searches for exactly k banks,
+ * k upwards, in residue order. It still does not always finish in time; that is what the time limit is for.
  */
 
 /** One bank as the planner sees it: its code, the money it holds and how many clients it has. */
@@ -114,25 +115,25 @@ class SortedSuffixes {
   }
 
   /**
-   * The counts r in [rMin, rMax] for which a sum of r values of j.. may lie in [lo, hi] (the r smallest sum to
-   * at most hi and the r largest to at least lo), as a range; undefined when there are none.
+   * Whether for some r in [rMin, rMax] a sum of r values of j.. may lie in [lo, hi]: the r smallest sum to at
+   * most hi and the r largest to at least lo.
    */
-  countRange(j: number, lo: bigint, hi: bigint, rMin: number, rMax: number): [number, number] | undefined {
-    if (lo > hi) return undefined;
+  someCount(j: number, lo: bigint, hi: bigint, rMin: number, rMax: number): boolean {
+    if (lo > hi) return false;
     const sums = this.ascending(j);
     const len = sums.length - 1;
     const neg = this.negatives[j]!;
     // smallest(r) = sums[r] falls until neg, then rises
-    if (sums[neg]! > hi) return undefined;
+    if (sums[neg]! > hi) return false;
     rMin = Math.max(rMin, firstTrue(0, neg, (r) => sums[r]! <= hi));
     rMax = Math.min(rMax, firstTrue(neg, len + 1, (r) => sums[r]! > hi) - 1);
     // largest(r) = total - sums[len - r] rises until len - neg, then falls
     const room = sums[len]! - lo;
     const peak = len - neg;
-    if (sums[neg]! > room) return undefined;
+    if (sums[neg]! > room) return false;
     rMin = Math.max(rMin, firstTrue(0, peak, (r) => sums[len - r]! <= room));
     rMax = Math.min(rMax, firstTrue(peak, len + 1, (r) => sums[len - r]! > room) - 1);
-    return rMin <= rMax ? [rMin, rMax] : undefined;
+    return rMin <= rMax;
   }
 
   /** The smallest sum of r values of j.. over rMin <= r <= rMax. */
@@ -145,7 +146,8 @@ class SortedSuffixes {
 
 /**
  * Depth-first branch and bound over the banks in ratio order, so the undecided banks are always a suffix j..
- * Pass 1 finds the fewest clients, pass 2 the least amount and then the fewest banks at that many clients.
+ * Pass 1 finds the fewest clients, pass 2 the least amount and then the fewest banks at that many clients
+ * (or pass 3 the fewest banks, when the residues are narrow).
  */
 class Search {
   private readonly m: number;
@@ -180,7 +182,7 @@ class Search {
   constructor(
     private readonly items: readonly Item[],
     private readonly target: bigint,
-    private deadline: number,
+    private readonly deadline: number,
   ) {
     const m = (this.m = items.length);
     for (const it of items) {
@@ -334,9 +336,9 @@ class Search {
   }
 
   /**
-   * Pass 2: at the minimum clients C, the least amount, then the fewest banks. A cover with C clients takes
-   * exactly C - c more from j.., and their money is slope * (C - c) plus r residues: that must land between the
-   * target and the best amount so far (reaching it only with fewer banks).
+   * Pass 2: at the minimum clients C, the least amount, then (with `fewestBanks`) the fewest banks. A cover
+   * with C clients takes exactly C - c more from j.., and their money is slope * (C - c) plus r residues: that
+   * must land between the target and the best amount so far (reaching it only with fewer banks).
    */
   minimiseAmount(fewestBanks: boolean): void {
     this.budget = this.best.clients;
@@ -348,9 +350,9 @@ class Search {
       const hi = this.best.amount - a - this.slope * cap;
       const fewer = this.bestCount - this.stack.length - 1;
       return fewestBanks
-        ? this.residues.countRange(j, lo, hi, this.rMin, Math.min(this.rMax, fewer)) !== undefined ||
-          this.residues.countRange(j, lo, hi - 1n, Math.max(this.rMin, fewer + 1), this.rMax) !== undefined
-        : this.residues.countRange(j, lo, hi - 1n, this.rMin, this.rMax) !== undefined;
+        ? this.residues.someCount(j, lo, hi, this.rMin, Math.min(this.rMax, fewer)) ||
+          this.residues.someCount(j, lo, hi - 1n, Math.max(this.rMin, fewer + 1), this.rMax)
+        : this.residues.someCount(j, lo, hi - 1n, this.rMin, this.rMax);
     };
     // without the banks tie-break, covers with fewer banks at the same amount are still kept when met
     const improve = (c: bigint, a: bigint) => {
@@ -359,23 +361,15 @@ class Search {
     this.dfs(0, 0n, 0n, canImprove, improve);
   }
 
-  /** Runs `pass` with the clock stopping it at `limit` (or the deadline, if sooner); false when it stopped it. */
-  within(limit: number, pass: () => void): boolean {
-    const deadline = this.deadline;
-    if (limit >= deadline) {
-      pass();
-      return true;
-    }
-    this.deadline = limit;
-    try {
-      pass();
-      return true;
-    } catch (error) {
-      if (error !== OUT_OF_TIME || performance.now() > deadline) throw error;
-      return false;
-    } finally {
-      this.deadline = deadline;
-    }
+  /**
+   * Whether the residues span less than one bank's clients do, counted over all banks: amounts then follow
+   * clients so closely that covers tie on clients and amount by the thousand, and pass 2 is better left
+   * to the amount, with pass 3 for the banks.
+   */
+  residuesNarrow(): boolean {
+    const spread = (xs: readonly bigint[]) => xs.reduce(max, xs[0] ?? 0n) - xs.reduce(min, xs[0] ?? 0n);
+    const residues = this.items.map((_, p) => this.residueOf(p));
+    return spread(residues) * BigInt(this.m) < spread(this.items.map((it) => it.clients));
   }
 
   /**
@@ -396,7 +390,7 @@ class Search {
     const m = order.length;
     const taken: number[] = [];
     const possible = (j: number, r: number, c: bigint, rest: bigint): boolean =>
-      byClients.countRange(j, c, c, r, r) !== undefined && byResidue.countRange(j, rest, rest, r, r) !== undefined;
+      byClients.someCount(j, c, c, r, r) && byResidue.someCount(j, rest, rest, r, r);
     const search = (j: number, r: number, c: bigint, rest: bigint): boolean => {
       if (--this.tick < 0) {
         this.tick = 4096;
@@ -498,10 +492,7 @@ function fitSlope(items: readonly Item[]): bigint {
   return Number.isFinite(slope) ? BigInt(slope) : 0n;
 }
 
-/** The share of the time left after pass 1 that pass 2 may take with the banks tie-break folded in. */
-const PASS_2_SHARE = 0.25;
-
-/** How long a plan may search before it settles for the best cover found (the server waits for it). */
+/** How long planRobbery searches by default before it settles for the best cover found (the bank passes what is left of `timeout`). */
 export const PLAN_TIME_LIMIT_MS = 1000;
 
 /**
@@ -523,17 +514,15 @@ export function planRobbery<B extends BankTotals>(
   if (amount < target) return { reachable: false, target, amount, clients };
   // a bank without money could only add clients and a bank
   const items = banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
-  const deadline = performance.now() + timeLimitMs;
-  const search = new Search(items, target, deadline);
+  const search = new Search(items, target, performance.now() + timeLimitMs);
   let exact = true;
   try {
     search.minimiseClients();
-    // Pass 2 with the fewest-banks tie-break folded in finishes at once on most networks; where many covers
-    // tie on clients and amount it may not, and the amount alone, then pass 3, take over.
-    const now = performance.now();
-    if (!search.within(now + (deadline - now) * PASS_2_SHARE, () => search.minimiseAmount(true))) {
+    if (search.residuesNarrow()) {
       search.minimiseAmount(false);
       search.minimiseCount();
+    } else {
+      search.minimiseAmount(true);
     }
   } catch (error) {
     if (error !== OUT_OF_TIME) throw error;
