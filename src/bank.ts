@@ -13,9 +13,9 @@ const log = logger("plan");
 
 /**
  * The least time a plan is given, even when the scan left less of `timeout`: the RP is late by then
- * anyway, and an exact plan for a network of a few dozen banks takes a few ms.
+ * anyway, and a loaded machine can take a few hundred ms to plan even a small network exactly.
  */
-export const MIN_PLAN_MS = 100;
+export const MIN_PLAN_MS = 500;
 
 /** A started bank. */
 export interface RunningBank {

@@ -122,9 +122,8 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
   }
   const started = performance.now();
   const config = configFrom(flags, { scan_subnet: flags.subnet });
-  // Started before the scan, so the worker is ready when the scan is done.
-  const planner = new PlanThread();
   const result = await scanFromCli(config);
+  const planner = new PlanThread();
   // Like RP: scan and plan together within `timeout`.
   const limit = Math.max(config.timeoutMs - (performance.now() - started), MIN_PLAN_MS);
   const { plan: robbery, ms } = await planner.plan(result.banks, target, limit).finally(() => planner.close());

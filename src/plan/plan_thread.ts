@@ -20,14 +20,14 @@ export interface TimedPlan<B extends BankTotals> {
  */
 const WORKER_MARGIN_MS = 30;
 
-/** Plans in worker threads; keeps one idle worker ready, as starting one takes tens of ms. */
+/**
+ * Plans in worker threads; after a plan keeps its worker for the next, as starting one takes tens of ms.
+ * The first plan starts one: a worker starting up takes the CPU for a moment, which at a bank's start, on a
+ * busy machine, was enough to make its answers to a scan's probes late.
+ */
 export class PlanThread {
   #idle: Worker | undefined;
   #closed = false;
-
-  constructor() {
-    this.#idle = this.#spare();
-  }
 
   /** A started worker that does not keep the process alive while it waits. */
   #spare(): Worker {

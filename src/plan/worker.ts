@@ -2,21 +2,9 @@
  * The planner's worker thread: receives one network and target, plans, posts the plan back. The build
  * bundles this file on its own and carries it inside dist/bank.mjs as a string (see scripts/build.mjs).
  */
-import { setPriority } from "node:os";
-import process from "node:process";
 import { parentPort } from "node:worker_threads";
 import { planRobbery } from "./robbery.ts";
 import { type PlanReply, type PlanRequest, wallClock } from "./worker_messages.ts";
-
-// On Linux the nice value belongs to the thread that sets it: the search then yields the CPU to the thread
-// serving clients. (Elsewhere it would lower the whole process.)
-if (process.platform === "linux") {
-  try {
-    setPriority(19);
-  } catch {
-    // not allowed here: plan at the same priority
-  }
-}
 
 parentPort!.on("message", ({ banks, target, deadline }: PlanRequest) => {
   const plan = planRobbery(banks.map((b, i) => ({ code: String(i), ...b })), target, Math.max(0, deadline - wallClock()));
