@@ -60,7 +60,7 @@ before(async () => {
       port: 65534,
       respond: (line) => (line === "BC" ? "BC 127.0.11.30" : line === "BN" ? "BN 3" : "BA lots of money"),
     }),
-    // Accepts and never answers, not even BC: not a bank, and it must not hold the scan up.
+    // Accepts and never answers, not even BC: it gets `timeout` (a slow bank would answer), then is left out.
     startFakePeer({ host: "127.0.11.31", port: 65535, respond: () => null }),
   ]);
   banks = await startBanks(SPECS);
@@ -80,10 +80,11 @@ test("bank scan --json finds exactly the running banks with their totals", async
   assert.deepEqual(result.banks, SPECS.map(row));
   assert.deepEqual(result.total, { banks: 4, amount: String(TOTAL), clients: "17" });
   const problems = result.problems as { code: string; port: number; reason: string }[];
-  assert.deepEqual(problems.map((p) => [p.code, p.port]), [["127.0.11.30", 65534]]);
+  assert.deepEqual(problems.map((p) => [p.code, p.port]), [["127.0.11.30", 65534], ["127.0.11.31", 65535]]);
   assert.match(problems[0]!.reason, /BA/);
+  assert.match(problems[1]!.reason, /BC: .*did not answer within 1000 ms/);
   assert.match(stderr, /^left out 127\.0\.11\.30:65534: .*BA/m);
-  assert.doesNotMatch(stderr, /127\.0\.11\.31/);
+  assert.match(stderr, /^left out 127\.0\.11\.31:65535: BC: /m);
 });
 
 test("bank scan prints a table with a total line; the odd bank is only on stderr", async () => {
