@@ -1,5 +1,7 @@
 /** Assembles a running bank from a Config: ledger, peers, planner and server. */
+import { statSync } from "node:fs";
 import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import { DurableLedger } from "./ledger/ledger.ts";
 import { BankDirectory } from "./peers/directory.ts";
@@ -51,6 +53,9 @@ export function scanOptions(config: Config) {
 
 /** Opens the ledger and starts serving. */
 export async function startBank(config: Config): Promise<RunningBank> {
+  if (statSync(config.data, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`the data file ${config.data} is a folder; name a file in it, such as ${join(config.data, "bank.db")}`);
+  }
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
   const directory = new BankDirectory({
     timeoutMs: config.timeoutMs,

@@ -4,11 +4,10 @@
  * they must not run at the same time as each other (every scan sees the whole /24).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { type BankProcess, runBank } from "../helpers/bank_process.ts";
+import { type BankProcess, runBank, testDir } from "../helpers/bank_process.ts";
 import { type BankSpec, fund, NETWORK_CONFIG, startBanks, stopBanks } from "../helpers/bank_network.ts";
 import { type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
 
@@ -40,7 +39,7 @@ function bank(...args: string[]) {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "bank-cli-"));
+  dir = testDir("bank-cli-");
   config = join(dir, "config.json");
   writeFileSync(
     config,
