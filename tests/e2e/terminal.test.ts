@@ -2,7 +2,7 @@
  * Where people meet the bank: a person typing in PuTTY (byte by byte, with Backspace and arrow keys), a
  * telnet client, idle timeouts that measure the client's silence, forwards that say whether the other
  * bank may have acted, slow banks in a scan, and a bank that never dials itself.
- * Addresses: 127.0.13.0/24 (banks on .1–.4, fake banks on .20–.22), ports 65525–65535.
+ * Addresses: 127.0.14.0/24 (banks on .1–.4, fake banks on .20–.22), ports 65525–65535.
  */
 import { after, afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -67,7 +67,7 @@ const IAC = 0xff;
 
 describe("a person at PuTTY or telnet", () => {
   after(cleanup);
-  const host = "127.0.13.1";
+  const host = "127.0.14.1";
 
   it("takes the line as the screen shows it: Backspace and DEL erase, typed byte by byte", async () => {
     const bank = await startBank({ host });
@@ -120,11 +120,11 @@ describe("a person at PuTTY or telnet", () => {
 
 describe("timeouts that tell the truth", () => {
   after(cleanup);
-  const host = "127.0.13.2";
+  const host = "127.0.14.2";
   // A bank that answers BC at once and AD after 1.6 s: slower than client_time_out, faster than timeout.
-  const slowHost = "127.0.13.20";
+  const slowHost = "127.0.14.20";
   // A bank that answers BC but never answers a command: the deposit may have arrived there.
-  const silentHost = "127.0.13.21";
+  const silentHost = "127.0.14.21";
 
   it("does not count a slow forward as the client's silence", async () => {
     await fake({
@@ -154,7 +154,7 @@ describe("timeouts that tell the truth", () => {
 
   it("says cannot be reached only when nothing was sent", async () => {
     const c = await client(banks[0]!);
-    assert.match(await c.request("AD 10001/127.0.13.99 5", 6000), /^ER The bank at 127\.0\.13\.99 cannot be reached; nothing was sent/);
+    assert.match(await c.request("AD 10001/127.0.14.99 5", 6000), /^ER The bank at 127\.0\.13\.99 cannot be reached; nothing was sent/);
   });
 
   it("sends one ER line to an idle client before closing, and logs it as an idle disconnect", async () => {
@@ -171,14 +171,14 @@ describe("timeouts that tell the truth", () => {
 
   it("answers an RP that takes longer than client_time_out, and counts the host that never answered", async () => {
     // Accepts on a bank port and never answers BC: the scan waits `timeout` for it, as for a slow bank.
-    await fake({ host: "127.0.13.22", port: 65531, respond: () => null });
+    await fake({ host: "127.0.14.22", port: 65531, respond: () => null });
     const c = await client(banks[0]!);
     const { value, ms } = await timed(c.request("RP 1", 10_000));
     assert.ok(ms >= 2500, `RP took only ${ms} ms, the silent host should have been given 3 s`);
     assert.match(value, /^RP 1 cannot be reached: .* left out \(no valid answer to BC, BA or BN\)\.$/);
     const scan = await waitForLog(banks[0]!, (r) => r.event === "scan", "the scan's log line");
     const leftOut = scan.left_out as { code: string; port: number; reason: string }[];
-    assert.ok(leftOut.some((p) => p.code === "127.0.13.22" && p.port === 65531 && /did not answer/.test(p.reason)), JSON.stringify(leftOut));
+    assert.ok(leftOut.some((p) => p.code === "127.0.14.22" && p.port === 65531 && /did not answer/.test(p.reason)), JSON.stringify(leftOut));
     const found = scan.banks as { code: string }[];
     assert.ok(found.some((b) => b.code === slowHost) && found.some((b) => b.code === host), JSON.stringify(found));
   });
@@ -188,14 +188,14 @@ describe("never forwards to itself", () => {
   after(cleanup);
 
   it("treats an account naming its host as its own when the bank code differs", async () => {
-    const bank = await startBank({ host: "127.0.13.3", bank_code: "127.0.13.4", port: 65533 });
+    const bank = await startBank({ host: "127.0.14.3", bank_code: "127.0.14.4", port: 65533 });
     const c = await client(bank);
     const account = (await c.request("AC")).slice(3);
     assert.match(account, /\/127\.0\.13\.4$/);
     const number = account.split("/")[0];
-    assert.equal(await c.request(`AD ${number}/127.0.13.3 70`), "AD");
-    assert.equal(await c.request(`AB ${number}/127.0.13.4`), "AB 70");
-    const { value, ms } = await timed(c.request("AB 99999/127.0.13.3"));
+    assert.equal(await c.request(`AD ${number}/127.0.14.3 70`), "AD");
+    assert.equal(await c.request(`AB ${number}/127.0.14.4`), "AB 70");
+    const { value, ms } = await timed(c.request("AB 99999/127.0.14.3"));
     assert.equal(value, "ER Account 99999 does not exist.");
     assert.ok(ms < 500, `took ${ms} ms`);
     await sleep(300);
@@ -203,7 +203,7 @@ describe("never forwards to itself", () => {
   });
 
   it("treats 0.0.0.0 and its interface addresses as its own when listening on every address", async () => {
-    const bank = await startBank({ host: "0.0.0.0", bank_code: "127.0.13.4", port: 65534 });
+    const bank = await startBank({ host: "0.0.0.0", bank_code: "127.0.14.4", port: 65534 });
     const c = await BankClient.connect("127.0.0.1", 65534);
     clients.push(c);
     const number = (await c.request("AC")).slice(3).split("/")[0];
