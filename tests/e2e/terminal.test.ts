@@ -154,7 +154,7 @@ describe("timeouts that tell the truth", () => {
 
   it("says cannot be reached only when nothing was sent", async () => {
     const c = await client(banks[0]!);
-    assert.match(await c.request("AD 10001/127.0.14.99 5", 6000), /^ER The bank at 127\.0\.13\.99 cannot be reached; nothing was sent/);
+    assert.match(await c.request("AD 10001/127.0.14.99 5", 6000), /^ER The bank at 127\.0\.14\.99 cannot be reached; nothing was sent/);
   });
 
   it("sends one ER line to an idle client before closing, and logs it as an idle disconnect", async () => {
@@ -191,7 +191,7 @@ describe("never forwards to itself", () => {
     const bank = await startBank({ host: "127.0.14.3", bank_code: "127.0.14.4", port: 65533 });
     const c = await client(bank);
     const account = (await c.request("AC")).slice(3);
-    assert.match(account, /\/127\.0\.13\.4$/);
+    assert.match(account, /\/127\.0\.14\.4$/);
     const number = account.split("/")[0];
     assert.equal(await c.request(`AD ${number}/127.0.14.3 70`), "AD");
     assert.equal(await c.request(`AB ${number}/127.0.14.4`), "AB 70");
