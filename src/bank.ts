@@ -1,4 +1,7 @@
 /** Assembles a running bank from a Config: ledger, peers, planner and server. */
+import { statSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import { DurableLedger } from "./ledger/ledger.ts";
 import { BankDirectory } from "./peers/directory.ts";
@@ -30,6 +33,20 @@ function localAddress(config: Config): string | undefined {
   return config.host === "0.0.0.0" ? undefined : config.host;
 }
 
+/**
+ * Every address an account may name and still be ours: the bank code and the host, and when listening on
+ * every address, 0.0.0.0 and each local IPv4 address. Dialling one of them would only reach ourselves.
+ */
+export function ownAddresses(config: Config): Set<string> {
+  const own = new Set<string>([config.bankCode, config.host]);
+  if (config.host === "0.0.0.0") {
+    for (const addresses of Object.values(networkInterfaces())) {
+      for (const a of addresses ?? []) if (a.family === "IPv4") own.add(a.address);
+    }
+  }
+  return own;
+}
+
 /** How the scan of the network is set up, from the config. */
 export function scanOptions(config: Config) {
   return {
@@ -51,8 +68,15 @@ interface Round {
 
 /** Opens the ledger and starts serving. */
 export async function startBank(config: Config): Promise<RunningBank> {
+  if (statSync(config.data, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`the data file ${config.data} is a folder; name a file in it, such as ${join(config.data, "bank.db")}`);
+  }
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
-  const directory = new BankDirectory({ timeoutMs: config.timeoutMs, localAddress: localAddress(config) });
+  const directory = new BankDirectory({
+    timeoutMs: config.timeoutMs,
+    localAddress: localAddress(config),
+    self: { code: config.bankCode, port: config.port },
+  });
   const scan = async (): Promise<ScanResult> => {
     const self = { code: config.bankCode, port: config.port, amount: await ledger.total(), clients: BigInt(await ledger.count()) };
     return scanNetwork({ ...scanOptions(config), self });
@@ -60,7 +84,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
   const planner = new PlanThread();
   // RPs that arrive while one is scanning or planning join it: one scan, and one search per target.
   let round: Round | undefined;
-  const plan = async (target: bigint): Promise<RobberyPlan<ScannedBank>> => {
+  const plan = async (target: bigint): Promise<RobberyPlan<ScannedBank> & { leftOut: number }> => {
     const deadline = performance.now() + config.timeoutMs;
     const joined = (round ??= { scan: scan(), plans: new Map(), pending: 0 });
     joined.pending++;
@@ -87,7 +111,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
         // true: this RP took the plan another RP for the same target was already making
         shared,
       });
-      return plan;
+      return { ...plan, leftOut: scanned.problems.length };
     } finally {
       if (--joined.pending === 0 && round === joined) round = undefined;
     }
@@ -102,6 +126,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
     },
     {
       bankCode: config.bankCode,
+      ownAddresses: ownAddresses(config),
       language: config.language,
       ledger,
       forward: (bank, line) => directory.forward(bank, line),
