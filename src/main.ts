@@ -187,7 +187,7 @@ function program(): Command {
     .action(plan);
   root.command("repair").description("keep every readable journal record and move damaged bytes aside beside the journal")
     .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
-    .option("--data <file>", "snapshot file; the journal is <file>.journal")
+    .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")))
     .action(repair);
   return root;
 }
