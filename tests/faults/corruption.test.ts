@@ -13,7 +13,16 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, stat
 import { join } from "node:path";
 import { decodeRecords, encodeRecord, type JournalRecord } from "../../src/ledger/journal.ts";
 import { runBank } from "../helpers/bank_process.ts";
-import { type BankProcess, cleanUp, pipeline, Rng, startBank } from "./fault_helpers.ts";
+import {
+  type BankProcess,
+  bankPid,
+  cleanUp,
+  havePrlimit,
+  pipeline,
+  Rng,
+  setFileSizeLimit,
+  startBank,
+} from "./fault_helpers.ts";
 
 const HOST = "127.0.12.2";
 const CONFIG = { host: HOST, port: 65526, snapshot_interval: 3600 };
@@ -221,6 +230,32 @@ describe("journal kept, snapshot moved away", { timeout: 60_000 }, () => {
     renameSync(journal, `${bank.dir}/moved.db.journal`);
     bank = await startBank({ ...CONFIG, port: 65529 }, bank.dir);
     await assertHolds(bank, new Map(), "both moved aside");
+    await bank.stop();
+  });
+});
+
+describe("a change the disk refused right after a snapshot", { timeout: 60_000 }, () => {
+  const skip = havePrlimit() ? false : "prlimit (util-linux) is not installed: cannot limit the bank's file size";
+  it("leaves no gap in the journal's sequence: the next start is not taken for a missing snapshot", { skip }, async () => {
+    const rng = new Rng(0x7365710a);
+    const model: Model = new Map();
+    let bank = await startBank({ ...CONFIG, port: 65530 });
+    await makeChanges(bank, model, rng, 2);
+    assert.equal(await bank.stop(), 0, "SIGTERM writes the snapshot and empties the journal");
+    bank = await startBank({ ...CONFIG, port: 65530 }, bank.dir);
+    const pid = bankPid(bank);
+    const [account] = [...model.keys()];
+    const client = await bank.client();
+    // The journal is empty: with a file-size limit of 0 the first change after the snapshot fails.
+    setFileSizeLimit(pid, 0);
+    assert.match((await pipeline(client, [`AD ${account}/${HOST} 5`]))[0]!, /^ER .*cannot write to its store/);
+    setFileSizeLimit(pid, "unlimited");
+    assert.deepEqual(await pipeline(client, [`AD ${account}/${HOST} 7`]), ["AD"]);
+    model.set(account!, model.get(account!)! + 7n);
+    client.close();
+    await bank.kill9();
+    bank = await startBank({ ...CONFIG, port: 65530 }, bank.dir);
+    await assertHolds(bank, model, "restart after the refused change");
     await bank.stop();
   });
 });
