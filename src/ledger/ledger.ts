@@ -106,9 +106,11 @@ export class DurableLedger implements Ledger {
   static async open(options: LedgerOptions): Promise<DurableLedger> {
     await fs.mkdir(dirname(options.data), { recursive: true });
     const lock = await lockData(options.data);
+    let loaded: AccountTable | undefined;
     try {
       const paths = storePaths(options.data);
       const snapshot = await loadSnapshot(paths);
+      loaded = snapshot.table;
       // Everything is read and checked before anything on disk is touched: a refusal leaves the files as they were.
       const contents = await readJournal(paths.journal);
       assertUndamaged(contents, paths);
@@ -126,6 +128,7 @@ export class DurableLedger implements Ledger {
       ledger.#timer.unref?.();
       return ledger;
     } catch (error) {
+      loaded?.close();
       await lock.release();
       throw error;
     }

@@ -141,7 +141,9 @@ export function repairLines(report: RepairReport): string[] {
     return [`Nothing to repair: every byte of ${report.journal} is a valid record; the bank starts with ${state}.`];
   }
   const lines = [
-    `Kept all ${report.kept} valid records of ${report.journal} (${report.replayed} newer than the snapshot, now written into ${report.snapshot}).`,
+    `Kept all ${report.kept} valid records of ${report.journal} (${
+      report.replayed === 0 ? "the snapshot already held them all" : `${report.replayed} newer than the snapshot, now written into ${report.snapshot}`
+    }).`,
     `Set aside ${report.setAside.length} unreadable ${report.setAside.length === 1 ? "region" : "regions"}:`,
   ];
   for (const s of report.setAside) {
