@@ -26,7 +26,8 @@ export interface SetAside {
 export interface RepairReport {
   readonly snapshot: string;
   readonly journal: string;
-  /** Whether there was anything to repair. */
+  /** Whether the journal file exists, and whether there was anything in it to repair. */
+  readonly found: boolean;
   readonly repaired: boolean;
   /** Valid records kept in the journal, and how many of them were newer than the old snapshot. */
   readonly kept: number;
@@ -56,6 +57,7 @@ export async function repairStore(data: string): Promise<RepairReport> {
       const damaged = regions(contents);
       const report = {
         ...paths,
+        found: bytes !== undefined,
         repaired: damaged.length > 0,
         kept: contents.records.length,
         replayed: newer.length,
@@ -138,7 +140,8 @@ function lostChanges(contents: JournalContents, region: Region, snapshotSeq: num
 export function repairLines(report: RepairReport): string[] {
   const state = `${report.accounts} accounts holding ${report.total} in total`;
   if (!report.repaired) {
-    return [`Nothing to repair: every byte of ${report.journal} is a valid record; the bank starts with ${state}.`];
+    const why = report.found ? `every byte of ${report.journal} is a valid record` : `there is no journal ${report.journal}`;
+    return [`Nothing to repair: ${why}; the bank starts with ${state}.`];
   }
   const lines = [
     `Kept all ${report.kept} valid records of ${report.journal} (${
