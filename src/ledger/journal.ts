@@ -56,6 +56,11 @@ export function encodeRecords(records: readonly JournalRecord[]): Uint8Array {
   return bytes;
 }
 
+/** The encoded size of one record. */
+function recordBytes(record: JournalRecord): number {
+  return HEADER_BYTES + Buffer.byteLength(`${record.seq} ${record.text}`);
+}
+
 /** Encodes one record. */
 export function encodeRecord(record: JournalRecord): Uint8Array {
   return encodeRecords([record]);
@@ -138,6 +143,8 @@ export class Journal {
   #file: fs.FileHandle;
   /** Bytes known to be on disk. */
   #size: number;
+  /** Bytes of the last whole record on disk (0: none): compaction keeps it, see lastRecordOffset. */
+  #lastRecordBytes: number;
   /** Records waiting for the next batch; encoded together when it is written. */
   #pending: JournalRecord[] = [];
   #batch: Batch | undefined;
@@ -154,10 +161,11 @@ export class Journal {
   /** Set when a failed write could not be cut off the file: no later record could be trusted. */
   #broken: Error | undefined;
 
-  private constructor(path: string, file: fs.FileHandle, size: number) {
+  private constructor(path: string, file: fs.FileHandle, size: number, lastRecordBytes: number) {
     this.#path = path;
     this.#file = file;
     this.#size = size;
+    this.#lastRecordBytes = lastRecordBytes;
   }
 
   /**
@@ -173,12 +181,22 @@ export class Journal {
       await file.truncate(size);
       await file.datasync();
     }
-    return new Journal(path, file, size);
+    const last = contents.records.at(-1);
+    return new Journal(path, file, size, last === undefined ? 0 : recordBytes(last));
   }
 
   /** Bytes of whole records on disk. */
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * Where the last whole record on disk starts. A snapshot compacts the journal to here, not to its end:
+   * the one record it keeps (already in the snapshot, skipped at start) is what shows, should the
+   * snapshot go missing, that the journal continues from a later change than an empty bank's first.
+   */
+  get lastRecordOffset(): number {
+    return this.#size - this.#lastRecordBytes;
   }
 
   /** Appends a record; resolves when it is on disk, rejects (with every later record) when the write fails. */
@@ -238,6 +256,7 @@ export class Journal {
       writeFullySync(this.#file.fd, bytes);
       await this.#file.datasync();
       this.#size += bytes.length;
+      this.#lastRecordBytes = recordBytes(records.at(-1)!);
     } catch (cause) {
       // Everything queued behind a failed batch fails too: it was built on the state that is being undone.
       // Rejected before any await, so no change can be applied on top of the state being undone.

@@ -210,7 +210,7 @@ export class DurableLedger implements Ledger {
       await this.#journal.drain();
       seq = this.#seq;
       bytes = this.#table.export(seq);
-      offset = this.#journal.size;
+      offset = this.#journal.lastRecordOffset;
     } finally {
       const held = this.#held;
       this.#held = undefined;

@@ -409,6 +409,22 @@ describe("DurableLedger with a damaged journal or a journal without its snapshot
     await shutdown(empty);
   });
 
+  it("notices a snapshot deleted after a clean stop: the journal keeps the last record the snapshot holds", async () => {
+    const dir = freshDir();
+    const model = new ModelLedger();
+    const ledger = await openLedger(dir);
+    await populate(ledger, model);
+    await shutdown(ledger);
+    const { records } = decodeRecords(readFileSync(journalOf(dir)));
+    assert.deepEqual(records.map((r) => r.seq), [12], "compaction keeps exactly the last record");
+    const reopened = await openLedger(dir);
+    assert.equal(reopened.recovery.replayed, 0, "the kept record is in the snapshot: not replayed");
+    await assertSame(reopened, model);
+    await shutdown(reopened);
+    rmSync(dataOf(dir));
+    await assertRefused(dir, /continues from change 12, but there is no snapshot .*changes 1–11 are missing/);
+  });
+
   it("refuses an older snapshot than its journal follows, naming the missing changes", async () => {
     const dir = freshDir();
     const model = new ModelLedger();
@@ -417,6 +433,7 @@ describe("DurableLedger with a damaged journal or a journal without its snapshot
     await ledger.snapshot();
     const older = readFileSync(dataOf(dir));
     await ledger.deposit(acct(10003), 2n);
+    await ledger.deposit(acct(10004), 2n);
     await ledger.snapshot();
     await ledger.deposit(acct(10003), 3n);
     const copy = crashCopy(dir);
