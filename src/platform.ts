@@ -141,7 +141,7 @@ export function waitForEnter(prompt: string): Promise<void> {
   if (process.stdin.isTTY !== true) return Promise.resolve();
   process.stderr.write(prompt);
   return new Promise((resolve) => {
-    process.stdin.once("data", () => resolve());
+    process.stdin.once("data", () => resolve()).once("end", () => resolve());
     process.stdin.resume();
   });
 }

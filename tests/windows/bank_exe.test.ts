@@ -5,11 +5,12 @@
  * tests/e2e/server.test.ts's command suites against the exe). Addresses: 127.0.21.0/24, ports 65531–65533.
  */
 import assert from "node:assert/strict";
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type BankClient, BankProcess, bankCommand, runBank } from "../helpers/bank_process.ts";
+import { type BankClient, BankProcess, bankCommand, bankEnv, runBank } from "../helpers/bank_process.ts";
 import { expectReply, fund, NETWORK_CONFIG } from "../helpers/bank_network.ts";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../..");
@@ -42,6 +43,15 @@ after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The student's copy of bank.exe in its own folder: a hard link when it can be, not to copy 74 MB. */
+function placeExe(folder: string): void {
+  try {
+    linkSync(join(ROOT, "dist/bank.exe"), join(folder, "bank.exe"));
+  } catch {
+    copyFileSync(join(ROOT, "dist/bank.exe"), join(folder, "bank.exe"));
+  }
+}
+
 async function openAccount(c: BankClient, host: string): Promise<string> {
   return (await expectReply(c, "AC", new RegExp(`^AC [0-9]{5}/${host.replaceAll(".", "\\.")}$`))).slice(3);
 }
@@ -49,8 +59,7 @@ async function openAccount(c: BankClient, host: string): Promise<string> {
 describe("bank.exe started like a Windows program", () => {
   it("with no arguments (a double-click) serves with the config.json beside it; data and log land beside it", async () => {
     const folder = tempDir();
-    // A hard link: the student's copy of bank.exe, in its own folder, without copying 74 MB.
-    linkSync(join(ROOT, "dist/bank.exe"), join(folder, "bank.exe"));
+    placeExe(folder);
     writeFileSync(join(folder, "config.json"), JSON.stringify({ host: WIN_HOST, port: 65531 }));
     const elsewhere = tempDir();
     const bank = await start(new BankProcess({ host: WIN_HOST, port: 65531 }, tempDir(), { command: "wine", args: [join(folder, "bank.exe")] }), [], {
@@ -69,11 +78,36 @@ describe("bank.exe started like a Windows program", () => {
 
   it("with no arguments and a bad config.json beside it, names the file and exits 2", async () => {
     const folder = tempDir();
-    linkSync(join(ROOT, "dist/bank.exe"), join(folder, "bank.exe"));
+    placeExe(folder);
     writeFileSync(join(folder, "config.json"), "{ host: 127.0.21.1 }");
     const { code, stderr } = await runBank([], { cwd: tempDir(), command: { command: "wine", args: [join(folder, "bank.exe")] } });
     assert.equal(code, 2, stderr);
     assert.match(stderr, /config\.json is not valid JSON/);
+  });
+
+  it("after a fatal error in a console window (a double-click), keeps it open until Enter", async () => {
+    const folder = tempDir();
+    placeExe(folder);
+    writeFileSync(join(folder, "config.json"), "{ host: 127.0.21.1 }");
+    // script(1) gives the exe a terminal, as Windows gives a double-clicked program a console window; without
+    // ICRNL the Enter key arrives as the CR a Windows console expects.
+    const child = spawn("script", ["-qec", `stty -icrnl; wine '${join(folder, "bank.exe")}'`, "/dev/null"], {
+      cwd: folder,
+      env: bankEnv,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let screen = "";
+    child.stdout.on("data", (d) => (screen += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    for (let i = 0; !screen.includes("Press Enter"); i++) {
+      assert.ok(i < 600, `no prompt: ${screen}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(screen, /config\.json is not valid JSON/);
+    const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r("waiting"), 1000))]);
+    assert.equal(early, "waiting", "the window must stay open until Enter");
+    child.stdin.write("\r");
+    assert.equal(await exited, 2, screen);
   });
 
   it("takes drive letters, backslashes and spaces in config and flags; Ctrl+C stops it cleanly", async () => {
