@@ -6,7 +6,7 @@ import { checkConfigValue, type Config, ConfigError, type ConfigKey, loadConfig,
 import { CorruptStoreError } from "./ledger/ledger.ts";
 import { repairLines, repairStore } from "./ledger/repair.ts";
 import { logger, setUpLogging, stopLogging } from "./log.ts";
-import { exit, onShutdownSignal } from "./runtime.ts";
+import { doubleClickStart, exit, onShutdownSignal, waitForEnter } from "./platform.ts";
 import { scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
 import { planRobbery } from "./plan/robbery.ts";
@@ -193,21 +193,30 @@ function program(): Command {
 }
 
 /** Runs the CLI; maps failures to exit codes with one clear line on stderr. */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(given: readonly string[]): Promise<void> {
+  // In the single executable argv[1] is the executable itself; under node or deno it is dist/bank.mjs.
+  const doubleClick = doubleClickStart(given, { programFile: process.argv[1] ?? process.execPath });
+  const argv = doubleClick?.args ?? given;
+  const fail = async (code: number): Promise<never> => {
+    // A double-clicked console window closes with the process: keep the message readable.
+    if (doubleClick && code !== 0) await waitForEnter("Press Enter to close this window.\n");
+    exit(code);
+  };
   try {
+    if (doubleClick) process.chdir(doubleClick.folder);
     await program().parseAsync(argv as string[], { from: "user" });
   } catch (error) {
     // InvalidArgumentError is a CommanderError too, but thrown by our actions, so commander has not printed it.
     if (error instanceof InvalidArgumentError) {
       process.stderr.write(`bank: ${error.message}\n`);
-      exit(EXIT_USAGE);
+      await fail(EXIT_USAGE);
     }
     if (error instanceof CommanderError) {
-      exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+      await fail(error.exitCode === 0 ? 0 : EXIT_USAGE);
     }
     if (error instanceof ConfigError) {
       process.stderr.write(`bank: ${error.message}\n`);
-      exit(EXIT_USAGE);
+      await fail(EXIT_USAGE);
     }
     const message = error instanceof CorruptStoreError
       ? `the stored data cannot be trusted: ${error.message}`
@@ -216,7 +225,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       : String(error);
     process.stderr.write(`bank: cannot continue: ${message}\n`);
     await stopLogging().catch(() => {});
-    exit(EXIT_FAILURE);
+    await fail(EXIT_FAILURE);
   }
 }
 

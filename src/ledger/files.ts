@@ -2,7 +2,7 @@
 import { Buffer } from "node:buffer";
 import { promises as fs, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { fsyncDirectory } from "../runtime.ts";
+import { fsyncDirectory } from "../platform.ts";
 
 /** Writes all of `bytes` to a file descriptor, on this thread. */
 export function writeFullySync(fd: number, bytes: Uint8Array): void {

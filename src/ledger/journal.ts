@@ -280,9 +280,13 @@ export class Journal {
   async #compact(offset: number): Promise<void> {
     const keep = new Uint8Array(this.#size - offset);
     if (keep.length > 0) await this.#file.read(keep, 0, keep.length, offset);
-    await replaceDurably(this.#path, keep);
+    // Closed before the rename: Windows refuses to rename over an open file (EPERM).
     await this.#file.close();
-    this.#file = await fs.open(this.#path, "a+");
+    try {
+      await replaceDurably(this.#path, keep);
+    } finally {
+      this.#file = await fs.open(this.#path, "a+");
+    }
     this.#size = keep.length;
   }
 }
