@@ -1,6 +1,8 @@
 /**
  * Start-up of each packaging: `--version`, and `serve` on an empty bank until the first BC is answered.
- * Run: `npm run build && node --import tsx bench/startup.ts` (medians of 5; uses 127.0.0.72:65534).
+ * Run: `npm run build && node --import tsx bench/startup.ts` (medians of 5; uses 127.0.0.72:65534). With Wine
+ * installed, also `wine dist/bank.exe` (WINEPREFIX default .wine/, set up by `npm run test:e2e:wine`; run it
+ * inside `unshare -n` with no wineserver running elsewhere, since Wine's server owns the sockets).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -34,7 +36,8 @@ async function serveStart(command: string, args: string[]): Promise<number> {
   while (!(await answersBc())) await new Promise((r) => setTimeout(r, 5));
   const ms = performance.now() - started;
   const exited = new Promise((r) => child.on("exit", r));
-  child.kill("SIGTERM");
+  // Windows has no SIGTERM; Wine turns SIGINT into Ctrl+C.
+  child.kill(command === "wine" ? "SIGINT" : "SIGTERM");
   await exited;
   rmSync(dir, { recursive: true, force: true });
   return ms;
@@ -45,6 +48,11 @@ const packagings: [string, string, string[]][] = [
   ["dist/bank (single executable)", "dist/bank", []],
   ["deno run -A dist/bank.mjs", "node_modules/.bin/deno", ["run", "-A", "dist/bank.mjs"]],
 ];
+if (spawnSync("wine", ["--version"]).status === 0) {
+  process.env.WINEPREFIX ??= join(process.cwd(), ".wine");
+  process.env.WINEDEBUG = "-all";
+  packagings.push(["wine dist/bank.exe", "wine", ["dist/bank.exe"]]);
+}
 console.log(`dist/bank: ${(statSync("dist/bank").size / 1e6).toFixed(1)} MB; dist/bank.mjs: ${(statSync("dist/bank.mjs").size / 1e6).toFixed(2)} MB`);
 for (const [name, command, args] of packagings) {
   const version: number[] = [];

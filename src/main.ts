@@ -4,8 +4,9 @@ import process from "node:process";
 import pkg from "../package.json" with { type: "json" };
 import { checkConfigValue, type Config, ConfigError, type ConfigKey, loadConfig, type Overrides } from "./config.ts";
 import { CorruptStoreError } from "./ledger/ledger.ts";
+import { repairLines, repairStore } from "./ledger/repair.ts";
 import { logger, setUpLogging, stopLogging } from "./log.ts";
-import { exit, onShutdownSignal } from "./runtime.ts";
+import { doubleClickStart, exit, onShutdownSignal, waitForEnter } from "./platform.ts";
 import { MIN_PLAN_MS, scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
 import { PlanThread } from "./plan/plan_thread.ts";
@@ -112,6 +113,13 @@ async function serve(flags: ConfigFlags): Promise<void> {
   });
 }
 
+async function repair(flags: ConfigFlags): Promise<void> {
+  const config = configFrom(flags);
+  await setUpLogging(config.log);
+  for (const line of repairLines(await repairStore(config.data))) process.stdout.write(`${line}\n`);
+  await stopLogging();
+}
+
 interface ScanFlags extends ConfigFlags {
   subnet?: string;
   json?: boolean;
@@ -181,34 +189,47 @@ function program(): Command {
   )
     .argument("<amount>", "the amount to reach")
     .action(plan);
+  root.command("repair").description("keep every readable journal record and move damaged bytes aside beside the journal")
+    .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
+    .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")))
+    .action(repair);
   return root;
 }
 
 /** Runs the CLI; maps failures to exit codes with one clear line on stderr. */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(given: readonly string[]): Promise<void> {
+  // In the single executable argv[1] is the executable itself; under node or deno it is dist/bank.mjs.
+  const doubleClick = doubleClickStart(given, { programFile: process.argv[1] ?? process.execPath });
+  const argv = doubleClick?.args ?? given;
+  const fail = async (code: number): Promise<never> => {
+    // A double-clicked console window closes with the process: keep the message readable.
+    if (doubleClick && code !== 0) await waitForEnter("Press Enter to close this window.\n");
+    exit(code);
+  };
   try {
+    if (doubleClick) process.chdir(doubleClick.folder);
     await program().parseAsync(argv as string[], { from: "user" });
   } catch (error) {
     // InvalidArgumentError is a CommanderError too, but thrown by our actions, so commander has not printed it.
     if (error instanceof InvalidArgumentError) {
       process.stderr.write(`bank: ${error.message}\n`);
-      exit(EXIT_USAGE);
+      await fail(EXIT_USAGE);
     }
     if (error instanceof CommanderError) {
-      exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
+      await fail(error.exitCode === 0 ? 0 : EXIT_USAGE);
     }
     if (error instanceof ConfigError) {
       process.stderr.write(`bank: ${error.message}\n`);
-      exit(EXIT_USAGE);
+      await fail(EXIT_USAGE);
     }
     const message = error instanceof CorruptStoreError
-      ? `the stored data cannot be trusted: ${error.message}. Nothing was changed; restore the file from a backup or move it away to start an empty bank.`
+      ? `the stored data cannot be trusted: ${error.message}`
       : error instanceof Error
       ? error.message
       : String(error);
     process.stderr.write(`bank: cannot continue: ${message}\n`);
     await stopLogging().catch(() => {});
-    exit(EXIT_FAILURE);
+    await fail(EXIT_FAILURE);
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * Starts the built bank as a real process on 127.0.0.x for end-to-end tests, and talks to it over TCP.
  * BANK_RUNTIME picks the packaging under test: "node" (default: node dist/bank.mjs), "deno"
- * (deno run -A dist/bank.mjs) or "binary" (the single executable dist/bank).
+ * (deno run -A dist/bank.mjs), "binary" (the single executable dist/bank) or "wine" (wine dist/bank.exe, with
+ * WINEPREFIX default .wine/ in the checkout; see .ci/run).
+ * Under Wine, Node's stdio fails with EBADF on pipes, so the process writes to files that are read back.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, type StdioOptions } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,13 +14,23 @@ import process from "node:process";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../..");
 
+/** The runtime chosen by BANK_RUNTIME. */
+export const RUNTIME = process.env.BANK_RUNTIME ?? "node";
+
+/** The environment of a bank process: for Wine, the prefix and no debug chatter. */
+export const bankEnv: NodeJS.ProcessEnv = RUNTIME === "wine"
+  ? { ...process.env, WINEPREFIX: process.env.WINEPREFIX ?? join(ROOT, ".wine"), WINEDEBUG: "-all" }
+  : process.env;
+
 /** The command that runs the bank under the runtime chosen by BANK_RUNTIME. */
-export function bankCommand(): { command: string; args: string[] } {
-  switch (process.env.BANK_RUNTIME ?? "node") {
+export function bankCommand(runtime = RUNTIME): { command: string; args: string[] } {
+  switch (runtime) {
     case "deno":
       return { command: join(ROOT, "node_modules/.bin/deno"), args: ["run", "-A", join(ROOT, "dist/bank.mjs")] };
     case "binary":
       return { command: join(ROOT, "dist/bank"), args: [] };
+    case "wine":
+      return { command: "wine", args: [join(ROOT, "dist/bank.exe")] };
     default:
       // "node" from PATH, not process.execPath: under `deno test` that would be deno.
       return { command: "node", args: [join(ROOT, "dist/bank.mjs")] };
@@ -26,23 +38,29 @@ export function bankCommand(): { command: string; args: string[] } {
 }
 
 /** Runs a one-shot `bank …` to its end; stdout, stderr and exit code. */
-export function runBank(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<{
+export function runBank(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number; command?: { command: string; args: string[] } } = {},
+): Promise<{
   code: number | null;
   stdout: string;
   stderr: string;
 }> {
-  const { command, args: prefix } = bankCommand();
+  const { command, args: prefix } = options.command ?? bankCommand();
+  const output = new OutputFiles();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, [...prefix, ...args], { cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, [...prefix, ...args], { cwd: options.cwd ?? ROOT, stdio: output.stdio, env: bankEnv });
+    output.started();
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout?.on("data", (d) => (stdout += d));
+    child.stderr?.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
+      resolvePromise({ code, stdout: stdout + output.read("stdout"), stderr: stderr + output.read("stderr") });
+      output.remove();
     });
   });
 }
@@ -60,6 +78,36 @@ export function testDir(prefix = "bank-test-"): string {
   return dir;
 }
 
+/** Pipes for stdout and stderr, or under Wine two files in a temporary folder (Wine's pipes give Node EBADF). */
+class OutputFiles {
+  readonly #dir = RUNTIME === "wine" ? mkdtempSync(join(tmpdir(), "bank-out-")) : undefined;
+  readonly #fds: number[] = [];
+  readonly stdio: StdioOptions;
+
+  constructor() {
+    if (this.#dir === undefined) {
+      this.stdio = ["ignore", "pipe", "pipe"];
+      return;
+    }
+    this.#fds = [openSync(join(this.#dir, "stdout"), "w"), openSync(join(this.#dir, "stderr"), "w")];
+    this.stdio = ["ignore", this.#fds[0]!, this.#fds[1]!];
+  }
+
+  /** The child has its own copies of the descriptors now. */
+  started(): void {
+    for (const fd of this.#fds.splice(0)) closeSync(fd);
+  }
+
+  /** What the process wrote to that file so far ("" with pipes, which arrive as events). */
+  read(name: "stdout" | "stderr"): string {
+    return this.#dir === undefined ? "" : readFileSync(join(this.#dir, name), "utf8");
+  }
+
+  remove(): void {
+    if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
 /** Config keys for a test bank (snake_case, as in config.json). */
 export type BankConfig = Record<string, unknown> & { host: string; port: number };
 
@@ -69,9 +117,15 @@ export class BankProcess {
   readonly config: BankConfig;
   #child: ChildProcess | undefined;
   #output = "";
+  #readOutput = () => "";
+  readonly #command: { command: string; args: string[] };
 
-  /** Writes a config file into a fresh directory (or `dir`, to restart on the same data). */
-  constructor(config: BankConfig, dir?: string) {
+  /**
+   * Writes a config file into a fresh directory (or `dir`, to restart on the same data). `command` overrides
+   * BANK_RUNTIME for this bank (a Linux bank beside a Windows one).
+   */
+  constructor(config: BankConfig, dir?: string, command: { command: string; args: string[] } = bankCommand()) {
+    this.#command = command;
     this.dir = dir ?? testDir();
     this.config = {
       data: join(this.dir, "data/bank.db"),
@@ -91,31 +145,51 @@ export class BankProcess {
   }
   /** Everything the process printed. */
   get output(): string {
-    return this.#output;
+    return this.#output + this.#readOutput();
   }
 
-  /** Starts the process and resolves once it listens. */
-  async start(extraArgs: string[] = []): Promise<this> {
-    const { command, args } = bankCommand();
-    const child = spawn(command, [...args, "serve", "--config", join(this.dir, "config.json"), ...extraArgs], {
-      cwd: this.dir,
-      stdio: ["ignore", "pipe", "pipe"],
+  /**
+   * Starts `serve --config <dir>/config.json <extraArgs>` and resolves once it listens. `bare` starts it with
+   * `extraArgs` only, from the folder `cwd` (default: its dir).
+   */
+  async start(extraArgs: string[] = [], options: { bare?: boolean; cwd?: string } = {}): Promise<this> {
+    const { command, args } = this.#command;
+    const output = new OutputFiles();
+    const serve = options.bare ? [] : ["serve", "--config", join(this.dir, "config.json")];
+    const child = spawn(command, [...args, ...serve, ...extraArgs], {
+      cwd: options.cwd ?? this.dir,
+      stdio: output.stdio,
+      env: bankEnv,
     });
+    output.started();
     this.#child = child;
+    this.#readOutput = () => output.read("stdout") + output.read("stderr");
+    child.once("close", () => {
+      this.#output += this.#readOutput();
+      this.#readOutput = () => "";
+      output.remove();
+    });
     await new Promise<void>((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bank did not start:\n${this.#output}`)), 20_000);
+      let poll: ReturnType<typeof setInterval> | undefined;
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        if (error) reject(error);
+        else resolvePromise();
+      };
+      const timer = setTimeout(() => done(new Error(`bank did not start:\n${this.output}`)), 30_000);
+      const check = () => {
+        if (this.output.includes("listening on")) done();
+      };
       const onData = (data: Buffer) => {
         this.#output += data.toString();
-        if (this.#output.includes("listening on")) {
-          clearTimeout(timer);
-          resolvePromise();
-        }
+        check();
       };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", onData);
+      if (RUNTIME === "wine") poll = setInterval(check, 50);
       child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`bank exited with ${code} before listening:\n${this.#output}`));
+        done(new Error(`bank exited with ${code} before listening:\n${this.output}`));
       });
     });
     return this;
@@ -127,8 +201,14 @@ export class BankProcess {
     if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     // process.kill, not child.kill: under `deno test`, child.kill() makes the exit code read null even when it was 0.
-    process.kill(child.pid!, signal);
+    // Windows has no SIGTERM: its way to ask a console program to stop is Ctrl+C, which Wine makes of SIGINT.
+    process.kill(child.pid!, signal === "SIGTERM" && this.#command.command === "wine" ? "SIGINT" : signal);
     return exited;
+  }
+
+  /** The process id (under Wine, the Linux process that is the Windows program). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   /** kill -9: no chance to write anything. */
