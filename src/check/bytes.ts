@@ -33,6 +33,8 @@ export function replyLines(bytes: Uint8Array, closed: boolean): ReplyLine[] {
       if (lines.length > 0) lines.at(-1)!.ending += raw;
       continue;
     }
+    // The CR of `\n\r` arrives at the start of the next line: it ends the reply before it.
+    if (lines.length > 0) lines.at(-1)!.ending += raw.slice(0, raw.length - raw.trimStart().length);
     lines.push({ text, ending: raw.slice(raw.trimEnd().length) });
   }
   if (tail.text === "" && lines.length > 0) lines.at(-1)!.ending += tail.raw;

@@ -20,7 +20,7 @@ export interface ProbeTiming {
 }
 
 /** What one connection gave back, and who the bank saw calling. */
-export type ProbeResult = Omit<ExchangeResult, "silentConnections"> & { localAddress: string | undefined };
+export type ProbeResult = Omit<ExchangeResult, "silentConnections"> & { readonly localAddress: string | undefined };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -5,9 +5,9 @@
  */
 import { BANK_PORTS, exchange, expectReply, PeerError } from "../peers/client.ts";
 import { parseBankCode, parsePeerNumber } from "../protocol/values.ts";
-import { CHECKS, cleanupLines } from "./checks.ts";
-import { probe, type SilentBank, startSilentBank } from "./probe.ts";
-import type { Check, CheckResult, Context, ExchangeResult } from "./types.ts";
+import { CHECKS, cleanupLines, command } from "./checks.ts";
+import { probe, startSilentBank } from "./probe.ts";
+import type { CheckResult, Context, ExchangeResult } from "./types.ts";
 
 /** How to check a bank. */
 export interface CheckOptions {
@@ -32,8 +32,6 @@ export interface CheckOptions {
   notice?: (text: string) => void;
   /** Called after each check. */
   onProgress?: (done: number, total: number) => void;
-  /** The checks to run; default every check (tests pick some). */
-  checks?: readonly Check[];
 }
 
 /** Everything a run found. */
@@ -92,20 +90,35 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
       throw error;
     });
   };
-  /** The port where a bank answers BC, and what its BC said. */
-  const locate = async (host: string, port?: number): Promise<{ port: number; code: string }> => {
+  /** The port where the other bank answers BC. */
+  const locateOther = async (host: string): Promise<number> => {
+    for (const port of BANK_PORTS) {
+      const reply = await ask(host, port, "BC");
+      if (typeof reply === "string" && expectReply(reply, "BC") !== undefined) return port;
+    }
+    throw new CheckError(`no bank answers BC on ${host} ports ${BANK_PORTS[0]}–${BANK_PORTS.at(-1)}`);
+  };
+  /**
+   * The port where the bank answers (any reply: a broken BC is for the checks to report), the code its
+   * accounts are written with, and our address as it sees us. The code is what its BC names, unless
+   * that is not an address or is the caller's own (a bug the `bc` check reports): then the dialled one.
+   */
+  const locate = async (host: string, port?: number) => {
     for (const p of port === undefined ? BANK_PORTS : [port]) {
-      const reply = await ask(host, p, "BC");
-      if (reply instanceof PeerError) continue;
+      await pace();
+      const result = await probe(host, p, command("BC"), timing);
+      const reply = result.lines[0]?.text;
+      if (reply === undefined) continue;
       const named = expectReply(reply, "BC")?.[0];
-      return { port: p, code: named !== undefined && parseBankCode(named) !== undefined ? named : host };
+      const usable = named !== undefined && parseBankCode(named) !== undefined && (named === host || named !== result.localAddress);
+      return { port: p, code: usable ? named : host, localAddress: result.localAddress ?? "" };
     }
     const where = port === undefined ? `ports ${BANK_PORTS[0]}–${BANK_PORTS.at(-1)}` : `port ${port}`;
     throw new CheckError(`no bank answers on ${host} ${where}`);
   };
 
   const bank = await locate(options.host, options.port);
-  const other = options.forward === undefined ? undefined : await locate(options.forward);
+  const other = options.forward === undefined ? undefined : { port: await locateOther(options.forward) };
   const accounts: string[] = [];
   if (write) {
     const where = other === undefined ? options.host : `${options.host} and one at ${options.forward}`;
@@ -129,16 +142,20 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     host: options.host,
     port: bank.port,
     code: bank.code,
-    localAddress: "",
+    localAddress: bank.localAddress,
     write,
     other: other === undefined ? undefined : { code: options.forward!, port: other.port },
     otherAccount,
     timeoutMs: options.timeoutMs,
     scanTimeoutMs: options.scanTimeoutMs,
   };
-  const checks = options.checks ?? CHECKS;
+  const checks = CHECKS;
   const results: CheckResult[] = [];
-  let silent: SilentBank | undefined;
+  /** The test account, once AC opened it (ctx.account is cleared when AR closes it). */
+  let opened: string | undefined;
+  const silentAt = silentHost(options.host, bank.localAddress, bank.code);
+  const silent = silentAt === undefined ? undefined : await startSilentBank(silentAt);
+  if (silent !== undefined) ctx = { ...ctx, silent: silent.host };
   try {
     for (const check of checks) {
       const plan = check.plan(ctx);
@@ -152,30 +169,19 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
         await pace();
         const before = silent?.accepted() ?? 0;
         const target = ex.to === "bank" ? { host: options.host, port: bank.port } : { host: options.forward!, port: other!.port };
-        const { localAddress, ...result } = await probe(target.host, target.port, ex, {
-          ...timing,
-          deadlineMs: ex.deadlineMs ?? options.timeoutMs,
-        });
+        const result = await probe(target.host, target.port, ex, { ...timing, deadlineMs: ex.deadlineMs ?? options.timeoutMs });
         done.push({ ...result, silentConnections: (silent?.accepted() ?? 0) - before });
-        if (ctx.localAddress === "" && ex.to === "bank" && localAddress !== undefined) {
-          ctx = { ...ctx, localAddress };
-          // The silent bank can be placed once we know which of our addresses the bank sees.
-          const host = silentHost(options.host, localAddress, bank.code);
-          silent = host === undefined ? undefined : await startSilentBank(host);
-          if (silent !== undefined) ctx = { ...ctx, silent: silent.host };
-        }
       }
       const verdict = check.judge(done, ctx);
       if (verdict.learned !== undefined) ctx = { ...ctx, ...verdict.learned };
+      opened ??= ctx.account;
       results.push({ check, status: verdict.status, note: verdict.note, results: done });
       options.onProgress?.(results.length, checks.length);
     }
   } finally {
     await silent?.close();
-    if (ctx.account !== undefined) {
-      const closed = results.find((r) => r.check.id === "ar")?.status === "pass";
-      accounts.unshift(closed ? `test account ${ctx.account} opened and closed again` : await cleanUp(ctx.account, options.host, bank.port));
-    }
+    if (ctx.account !== undefined) accounts.unshift(await cleanUp(ctx.account, options.host, bank.port));
+    else if (opened !== undefined) accounts.unshift(`test account ${opened} opened and closed again`);
     if (otherAccount !== undefined) accounts.push(await cleanUp(`${otherAccount}/${options.forward}`, options.forward!, other!.port));
   }
   return { host: options.host, port: bank.port, code: bank.code, write, forward: ctx.other, results, accounts, connections, pauseMs, ms: performance.now() - started };

@@ -57,6 +57,8 @@ export interface Context {
   readonly total?: bigint;
   /** The test account opened by `AC` (`--write`), as `<account>/<ip>`. */
   readonly account?: string;
+  /** Its balance, as its last AB said. */
+  readonly balance?: bigint;
   readonly timeoutMs: number;
   readonly scanTimeoutMs: number;
 }
@@ -67,7 +69,7 @@ export interface Verdict {
   /** Why, when it is not a plain pass (e.g. "2 replies to one command"). */
   readonly note?: string;
   /** Facts for the checks after this one. */
-  readonly learned?: Partial<Pick<Context, "total" | "account">>;
+  readonly learned?: Partial<Pick<Context, "total" | "account" | "balance">>;
 }
 
 /** One rule of the protocol, checked by talking to the bank. Pure: the runner does the talking. */
