@@ -198,7 +198,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     }
     const removed = replies.at(-1)?.endsWith("-> AR") === true;
     return removed
-      ? `test account ${account} emptied and closed (${replies.join("; ")})`
+      ? `test account ${account} closed (${replies.join("; ")})`
       : `test account ${account} could NOT be closed (${replies.join("; ")}): remove it by hand`;
   }
 }

@@ -56,7 +56,7 @@ describe("bank check", () => {
     assert.doesNotMatch(stdout, /^ {2}(FAIL|WARN|SKIP) /m);
     assert.match(stdout, /\n(\d+) checks: \1 passed, 0 failed, 0 warnings, 0 skipped; \d+ connections, one at a time, 100 ms apart/);
     assert.match(stdout, /^test account 10002\/127\.0\.22\.1 opened and closed again$/m);
-    assert.match(stdout, /^test account 10001\/127\.0\.22\.2 emptied and closed/m);
+    assert.match(stdout, /^test account 10001\/127\.0\.22\.2 closed \(AR 10001\/127\.0\.22\.2 -> AR\)$/m);
     assert.match(stdout, /\nOK: every required check passes\n$/);
     assert.deepEqual(await Promise.all(banks.map(totals)), before);
     // The accounts that were there hold what they held.
