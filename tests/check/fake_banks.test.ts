@@ -10,8 +10,8 @@ import { type CheckOptions, type CheckReport, runChecks } from "../../src/check/
 import type { Status } from "../../src/check/types.ts";
 import { type Break, startFakeBank } from "../helpers/fake_bank.ts";
 
-/** Short deadlines and pauses: loopback is fast, and every silent exchange waits a whole timeout. */
-const TIMING = { timeoutMs: 500, scanTimeoutMs: 300, pauseMs: 2, gapMs: 25, settleMs: 25 } as const;
+/** Short pauses and deadlines (every silent exchange waits a whole timeout), with room for a busy test machine. */
+const TIMING = { timeoutMs: 800, scanTimeoutMs: 1000, pauseMs: 2, gapMs: 25, settleMs: 25 } as const;
 const PORT = 65531;
 
 let nextHost = 1;
