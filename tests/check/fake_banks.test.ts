@@ -70,6 +70,22 @@ test("--forward checks forwarding through a test account of the other bank, whic
   }
 });
 
+test("read-only --forward compares a forwarded AB with the other bank's own answer", async () => {
+  const other = await startFakeBank({ host: "127.0.21.201", port: 65533, timeoutMs: 300, balance: 2500n });
+  try {
+    const good = await check(undefined, { write: false, forward: "127.0.21.201" });
+    assert.equal(good.report.results.find((r) => r.check.id === "forward-ab")?.status, "pass");
+    // A bank that looks the account up among its own gives its own account's balance.
+    const { report } = await check("no-forwarding", { write: false, forward: "127.0.21.201" });
+    const forward = report.results.find((r) => r.check.id === "forward-ab")!;
+    assert.equal(forward.status, "fail");
+    assert.equal(forward.note, 'relayed "AB 1000", the other bank itself answers "AB 2500"');
+    assert.deepEqual([...other.accounts], [[10000, 2500n]]);
+  } finally {
+    await other.close();
+  }
+});
+
 /** Each broken bank: the required checks it fails and the checks that only warn. */
 const BROKEN: { breaks: Break; fail: string[]; warn?: string[] }[] = [
   { breaks: "split-reads", fail: ["split-command"] },

@@ -29,6 +29,8 @@ export type Break =
   | "ba-error"
   /** Forwards without a deadline of its own. */
   | "forward-no-timeout"
+  /** Never forwards: an account of another bank is looked up among its own. */
+  | "no-forwarding"
   /** BC names the address of the caller. */
   | "bc-caller"
   /** Refuses command codes that are not upper case. */
@@ -41,6 +43,8 @@ export interface FakeBankOptions {
   breaks?: Break;
   /** Its deadline for forwards (ms). */
   timeoutMs: number;
+  /** What account 10000 (someone else's) holds from the start; default 1000. */
+  balance?: bigint;
 }
 
 /** A running fake bank. */
@@ -116,11 +120,11 @@ class Framer {
   }
 }
 
-/** Starts a fake bank; resolves once it listens. Account 10000 holds 1000 from the start (someone else's money). */
+/** Starts a fake bank; resolves once it listens. Account 10000 holds someone else's money from the start. */
 export async function startFakeBank(options: FakeBankOptions): Promise<FakeBank> {
   const { host, port, breaks } = options;
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new RangeError(`fake banks live on 127.0.0.0/8 only, not ${host}`);
-  const accounts = new Map<number, bigint>([[10000, 1000n]]);
+  const accounts = new Map<number, bigint>([[10000, options.balance ?? 1000n]]);
   const directory = new BankDirectory({ timeoutMs: breaks === "forward-no-timeout" ? 3_600_000 : options.timeoutMs, localAddress: host });
   const sockets = new Set<Socket>();
   const ending = breaks === "ending-crcrlf" ? "\r\r\n" : breaks === "ending-lfcr" ? "\n\r" : "\r\n";
@@ -163,7 +167,7 @@ export async function startFakeBank(options: FakeBankOptions): Promise<FakeBank>
     if (typeof ref === "string") return ref;
     const value = fields[2] === undefined ? 0n : amount(fields[2]);
     if (typeof value === "string") return value;
-    if (ref.bank !== host) {
+    if (ref.bank !== host && breaks !== "no-forwarding") {
       const canonical = [code, `${ref.number}/${ref.bank}`, ...fields.slice(2)].join(" ");
       return directory.forward(ref.bank as never, canonical).catch(() => er(`The bank ${ref.bank} cannot be reached.`));
     }
