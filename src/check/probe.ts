@@ -56,14 +56,16 @@ export function probe(host: string, port: number, exchange: Exchange, timing: Pr
         localAddress,
       });
     };
-    const timer = setTimeout(() => finish(connected ? "timeout" : "refused"), timing.deadlineMs);
+    // A connect that never completes is a timeout too: nothing said the port is closed.
+    const timer = setTimeout(() => finish("timeout"), timing.deadlineMs);
 
     const run = async (): Promise<void> => {
       let awaited = 0;
       for (const turn of exchange.turns) {
         for (const [i, data] of turn.writes.entries()) {
           if (i > 0) await sleep(timing.gapMs);
-          if (done || closed) return finish(done ? "replied" : "closed");
+          if (done) return;
+          if (closed) return finish("closed");
           socket.write(data);
         }
         awaited += turn.replies;
