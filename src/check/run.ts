@@ -140,7 +140,6 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
 
   let ctx: Context = {
     host: options.host,
-    port: bank.port,
     code: bank.code,
     localAddress: bank.localAddress,
     write,
@@ -149,7 +148,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
     timeoutMs: options.timeoutMs,
     scanTimeoutMs: options.scanTimeoutMs,
   };
-  const checks = CHECKS;
+
   const results: CheckResult[] = [];
   /** The test account, once AC opened it (ctx.account is cleared when AR closes it). */
   let opened: string | undefined;
@@ -157,11 +156,11 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
   const silent = silentAt === undefined ? undefined : await startSilentBank(silentAt);
   if (silent !== undefined) ctx = { ...ctx, silent: silent.host };
   try {
-    for (const check of checks) {
+    for (const check of CHECKS) {
       const plan = check.plan(ctx);
       if ("skip" in plan) {
         results.push({ check, status: "skip", note: plan.skip, results: [] });
-        options.onProgress?.(results.length, checks.length);
+        options.onProgress?.(results.length, CHECKS.length);
         continue;
       }
       const done: ExchangeResult[] = [];
@@ -176,7 +175,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckReport> {
       if (verdict.learned !== undefined) ctx = { ...ctx, ...verdict.learned };
       opened ??= ctx.account;
       results.push({ check, status: verdict.status, note: verdict.note, results: done });
-      options.onProgress?.(results.length, checks.length);
+      options.onProgress?.(results.length, CHECKS.length);
     }
   } finally {
     await silent?.close();

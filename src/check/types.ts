@@ -41,13 +41,12 @@ export interface ExchangeResult {
 export interface Context {
   /** The address dialled. */
   readonly host: string;
-  readonly port: number;
   /** The address accounts are written with: the bank's BC when that is an IPv4 address, else `host`. */
   readonly code: string;
   /** Our end of the connection to the bank: who the bank sees calling. */
   readonly localAddress: string;
   readonly write: boolean;
-  /** The `--forward` bank, found on its port. */
+  /** The `--forward` bank and the port it answered on. */
   readonly other?: { readonly code: string; readonly port: number };
   /** An account opened at the other bank for the forwarding checks (`--write --forward`). */
   readonly otherAccount?: string;
