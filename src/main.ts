@@ -4,6 +4,7 @@ import process from "node:process";
 import pkg from "../package.json" with { type: "json" };
 import { checkConfigValue, type Config, ConfigError, type ConfigKey, loadConfig, type Overrides } from "./config.ts";
 import { CorruptStoreError } from "./ledger/ledger.ts";
+import { repairLines, repairStore } from "./ledger/repair.ts";
 import { logger, setUpLogging, stopLogging } from "./log.ts";
 import { exit, onShutdownSignal } from "./runtime.ts";
 import { scanOptions, startBank } from "./bank.ts";
@@ -113,6 +114,13 @@ async function serve(flags: ConfigFlags): Promise<void> {
   });
 }
 
+async function repair(flags: ConfigFlags): Promise<void> {
+  const config = configFrom(flags);
+  await setUpLogging(config.log);
+  for (const line of repairLines(await repairStore(config.data))) process.stdout.write(`${line}\n`);
+  await stopLogging();
+}
+
 interface ScanFlags extends ConfigFlags {
   subnet?: string;
   json?: boolean;
@@ -185,6 +193,10 @@ function program(): Command {
     .option("--forward <ip>", "also check forwarding through an account of this other bank")
     .option("--json", "print JSON instead of text")
     .action(async (target: string, flags: CheckFlags) => exit(await checkCommand(target, flags)));
+  root.command("repair").description("keep every readable journal record and move damaged bytes aside beside the journal")
+    .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
+    .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")))
+    .action(repair);
   return root;
 }
 
@@ -206,7 +218,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       exit(EXIT_USAGE);
     }
     const message = error instanceof CorruptStoreError
-      ? `the stored data cannot be trusted: ${error.message}. Nothing was changed; restore the file from a backup or move it away to start an empty bank.`
+      ? `the stored data cannot be trusted: ${error.message}`
       : error instanceof Error
       ? error.message
       : String(error);

@@ -138,7 +138,7 @@ test("the text report shows every byte sent and received, what was expected, the
   assert.ok(line.includes('"BN\\r\\n" "B"+"C\\r\\n" → "BN 1\\r\\nER Unknown command.\\r\\nER Unknown command.\\r\\n"'), line);
   assert.ok(line.includes("expects BN <number>, then BC <ip> (and nothing else)"), line);
   assert.match(text, /reply 2: an ER where an answer was expected\. TCP keeps no message boundaries/);
-  assert.match(text, /rule: Transport: one line may arrive in several packets/);
+  assert.match(text, /rule: Connection: one command may arrive in several packets/);
   assert.match(text, /\n\d+ checks: \d+ passed, 1 failed, 0 warnings, \d+ skipped; \d+ connections, one at a time, 2 ms apart/);
   assert.match(text, /NOT OK: 1 required check fails: split-command$/);
 });
