@@ -1,4 +1,4 @@
-/** The `bank` command line: serve, scan, plan. Wiring only. */
+/** The `bank` command line: serve, scan, plan, check. Wiring only. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import process from "node:process";
 import pkg from "../package.json" with { type: "json" };
@@ -13,6 +13,7 @@ import { planRobbery } from "./plan/robbery.ts";
 import { notExactNote, planLine, unreachableLine } from "./protocol/messages.ts";
 import { parseAmount } from "./protocol/values.ts";
 import { bankTable, nothingFoundLine, planJson, problemLines, scanJson } from "./report.ts";
+import { checkCommand, type CheckFlags } from "./check/cli.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 const EXIT_FAILURE = 1;
@@ -185,6 +186,13 @@ function program(): Command {
   )
     .argument("<amount>", "the amount to reach")
     .action(plan);
+  root.command("check").description("check a bank against the protocol and print a conformance report")
+    .argument("<ip[:port]>", "the bank; without a port, 65525–65535 are tried in turn")
+    .option("-c, --config <file>", "config file, for timeout and scan_time_out (default ./config.json)")
+    .option("--write", "also open one test account, move money through it so it ends at 0, and close it")
+    .option("--forward <ip>", "also check forwarding through an account of this other bank")
+    .option("--json", "print JSON instead of text")
+    .action(async (target: string, flags: CheckFlags) => exit(await checkCommand(target, flags)));
   root.command("repair").description("keep every readable journal record and move damaged bytes aside beside the journal")
     .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
     .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")))
