@@ -80,19 +80,23 @@ test("a failed forward is red in the feed, marked as a forward, and listed with 
   assert.match(reply, /^ER /);
   client.close();
   const row = await page.waitForFunction(
-    (bank: string) =>
-      [...document.querySelectorAll("#feed tbody tr.error")].find((r) => r.textContent?.includes(`→ ${bank}`)),
+    (bank: string) => {
+      const row = [...document.querySelectorAll("#feed tbody tr.error")].find((r) => r.textContent?.includes(`→ ${bank}`));
+      return row === undefined ? false : getComputedStyle(row.querySelector("td")!).color;
+    },
     { timeout: 3000 },
     MISSING_BANK,
   );
-  const color = await row.evaluate((r) => getComputedStyle(r.querySelector("td")!).color);
-  assert.equal(color, "rgb(198, 40, 40)");
+  assert.equal(await row.jsonValue(), "rgb(198, 40, 40)");
   const peer = await page.waitForFunction(
-    (bank: string) => [...document.querySelectorAll("#peers tbody tr")].find((r) => r.textContent?.startsWith(bank)),
+    (bank: string) => {
+      const row = [...document.querySelectorAll<HTMLTableRowElement>("#peers tbody tr")].find((r) => r.cells[0]?.textContent === bank);
+      return row === undefined ? false : [...row.cells].map((c) => c.textContent ?? "");
+    },
     { timeout: 3000 },
     MISSING_BANK,
   );
-  const cells = await peer.evaluate((r) => [...(r as HTMLTableRowElement).cells].map((c) => c.textContent));
+  const cells = (await peer.jsonValue()) as string[];
   assert.equal(cells[5], "1", "one failure");
   assert.match(cells[6] ?? "", new RegExp(`^${MISSING_BANK.replaceAll(".", "\\.")}:65525–65535: `));
 });
