@@ -1,0 +1,110 @@
+/**
+ * What the monitor page costs the bank: deposit throughput and memory with the monitor off, and on with
+ * 10 pages open, each time with 1,000 idle clients connected. Runs alternate off / on so that drift of a
+ * shared machine spreads over both; the median of the rounds is reported.
+ *
+ * A page here is what an open monitor page asks of the bank: one event stream, read as it comes, and
+ * the first 50 accounts fetched every 2 s (an open page refreshes its table at most that often while
+ * money moves). The browser itself is left out: it would compete with the bank for the same two cores.
+ *
+ *   npm run build && unshare -n bash -c 'ip link set lo up && node --import tsx bench/monitor_bench.ts'
+ *
+ * Environment: BENCH_SECONDS (measured seconds per run, default 5), BENCH_ROUNDS (default 3),
+ * BENCH_ROWS (connections×depth, default 50x1,50x16).
+ */
+import { request } from "node:http";
+import process from "node:process";
+import { LineClient, pipeline, runLoad } from "./loadgen.ts";
+import { BankNode, cleanUp, sleep } from "./procs.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROWS = (process.env.BENCH_ROWS ?? "50x1,50x16").split(",").map((r) => r.split("x").map(Number) as [number, number]);
+const ACCOUNTS = 1000;
+const IDLE_CLIENTS = 1000;
+const PAGES = 10;
+const HOST = "127.0.0.70";
+const MONITOR_PORT = 8070;
+
+/** One simulated open page: an event stream and a table refresh every 2 s. */
+function openPage(): { events: () => number; close: () => void } {
+  let events = 0;
+  const headers = { host: `${HOST}:${MONITOR_PORT}` };
+  const stream = request({ host: HOST, port: MONITOR_PORT, path: "/events", headers }, (res) => {
+    res.setEncoding("utf8");
+    res.on("data", (text: string) => (events += text.split("\n\n").length - 1));
+  });
+  stream.on("error", () => {});
+  stream.end();
+  const refresh = setInterval(() => {
+    request({ host: HOST, port: MONITOR_PORT, path: "/api/accounts?offset=0&limit=50&sort=number&order=asc", headers }, (res) =>
+      res.resume()).on("error", () => {}).end();
+  }, 2000);
+  return {
+    events: () => events,
+    close: () => {
+      clearInterval(refresh);
+      stream.destroy();
+    },
+  };
+}
+
+interface Run {
+  opsPerSec: number;
+  rssMiB: number;
+  events: number;
+}
+
+async function measure(monitor: boolean, connections: number, depth: number): Promise<Run> {
+  const bank = await new BankNode({ host: HOST, port: 65525, ...(monitor ? { monitor: `${HOST}:${MONITOR_PORT}` } : {}) }).start();
+  const idle: LineClient[] = [];
+  const pages: ReturnType<typeof openPage>[] = [];
+  try {
+    const replies = await pipeline(HOST, 65525, Array.from({ length: ACCOUNTS }, () => "AC"));
+    const accounts = replies.map((r) => r.slice(3));
+    for (let i = 0; i < IDLE_CLIENTS; i += 100) {
+      const batch = await Promise.all(Array.from({ length: 100 }, () => LineClient.connect(HOST, 65525)));
+      await Promise.all(batch.map((c) => c.request("BC")));
+      idle.push(...batch);
+    }
+    if (monitor) for (let i = 0; i < PAGES; i++) pages.push(openPage());
+    await sleep(500);
+    let n = 0;
+    const result = await runLoad(
+      { host: HOST, port: 65525, okPrefix: "AD", okExact: true, request: () => `AD ${accounts[n++ % ACCOUNTS]} 7\r\n` },
+      { connections, depth, durationMs: SECONDS * 1000, warmupMs: 1000 },
+    );
+    if (result.errors > 0) throw new Error(`errors under load: ${result.errorSamples.join(" | ")}`);
+    const events = pages.reduce((sum, p) => sum + p.events(), 0);
+    if (monitor && events < PAGES * SECONDS) throw new Error(`the pages got only ${events} events`);
+    return { opsPerSec: result.opsPerSec, rssMiB: bank.memory().rssKiB / 1024, events };
+  } finally {
+    for (const p of pages) p.close();
+    for (const c of idle) c.close();
+    await bank.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const f0 = (n: number) => Math.round(n).toLocaleString("en-US");
+
+try {
+  console.log(`monitor off vs on (${PAGES} pages), ${IDLE_CLIENTS} idle clients, AD to ${ACCOUNTS} accounts, ${SECONDS} s per run, median of ${ROUNDS}`);
+  console.log("conns × depth | off ops/s | on ops/s | on / off | off RSS MiB | on RSS MiB | RSS added");
+  for (const [connections, depth] of ROWS) {
+    const off: Run[] = [];
+    const on: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      process.stderr.write(`[monitor bench] ${connections}×${depth} round ${round + 1}/${ROUNDS}\n`);
+      off.push(await measure(false, connections, depth));
+      on.push(await measure(true, connections, depth));
+    }
+    const [offOps, onOps] = [median(off.map((r) => r.opsPerSec)), median(on.map((r) => r.opsPerSec))];
+    const [offRss, onRss] = [median(off.map((r) => r.rssMiB)), median(on.map((r) => r.rssMiB))];
+    console.log(
+      `${connections} × ${depth} | ${f0(offOps)} | ${f0(onOps)} | ${(onOps / offOps).toFixed(3)} | ${offRss.toFixed(1)} | ${onRss.toFixed(1)} | ${(onRss - offRss).toFixed(1)} MiB`,
+    );
+  }
+} finally {
+  cleanUp();
+}
