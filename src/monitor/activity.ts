@@ -18,7 +18,7 @@ export const MAX_PEERS = 256;
 export interface FeedEntry {
   /** Its place among all commands since start: the page skips entries it has already shown. */
   readonly seq: number;
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch, to the second (see Activity.command). */
   readonly time: number;
   readonly peer: string;
   readonly request: string;
@@ -63,6 +63,8 @@ export class Activity {
   readonly #bankCode: string;
   readonly #records: (CommandRecord | undefined)[] = new Array(FEED_SIZE);
   readonly #times = new Float64Array(FEED_SIZE);
+  /** When the current second of the rate history began. */
+  #secondStarted = Date.now();
   #commands = 0;
   #thisSecond = 0;
   /** Commands per second, a ring: #rate[#rateEnd - 1] is the last whole second. */
@@ -77,11 +79,14 @@ export class Activity {
     this.#bankCode = bankCode;
   }
 
-  /** Records one command (the server's hook): two stores and two increments. */
+  /**
+   * Records one command (the server's hook): three stores and two increments. Its time is that of the
+   * current second rather than its own: reading the clock would be the dearest part of the hook.
+   */
   readonly command = (record: CommandRecord): void => {
     const slot = this.#commands++ % FEED_SIZE;
     this.#records[slot] = record;
-    this.#times[slot] = Date.now();
+    this.#times[slot] = this.#secondStarted;
     this.#thisSecond++;
   };
 
@@ -122,6 +127,7 @@ export class Activity {
   closeSecond(): void {
     this.#rate[this.#seconds++ % RATE_SECONDS] = this.#thisSecond;
     this.#thisSecond = 0;
+    this.#secondStarted = Date.now();
   }
 
   /** Every command recorded so far. */
