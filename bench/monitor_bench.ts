@@ -13,7 +13,7 @@
  * Environment: BENCH_SECONDS (measured seconds per run, default 5), BENCH_ROUNDS (default 5),
  * BENCH_ROWS (connections×depth, default 50x1,50x16).
  */
-import { request } from "node:http";
+import { Agent, request } from "node:http";
 import process from "node:process";
 import { LineClient, pipeline, runLoad } from "./loadgen.ts";
 import { BankNode, cleanUp, cpuMs, sleep } from "./procs.ts";
@@ -27,10 +27,11 @@ const PAGES = 10;
 const HOST = "127.0.0.70";
 const MONITOR_PORT = 8070;
 
-/** One simulated open page: an event stream and a table refresh every 2 s. */
+/** One simulated open page: an event stream and a table refresh every 2 s, over a kept-alive connection as a browser does. */
 function openPage(): { events: () => number; close: () => void } {
   let events = 0;
   const headers = { host: `${HOST}:${MONITOR_PORT}` };
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const stream = request({ host: HOST, port: MONITOR_PORT, path: "/events", headers }, (res) => {
     res.setEncoding("utf8");
     res.on("data", (text: string) => (events += text.split("\n\n").length - 1));
@@ -38,7 +39,7 @@ function openPage(): { events: () => number; close: () => void } {
   stream.on("error", () => {});
   stream.end();
   const refresh = setInterval(() => {
-    request({ host: HOST, port: MONITOR_PORT, path: "/api/accounts?offset=0&limit=50&sort=number&order=asc", headers }, (res) =>
+    request({ host: HOST, port: MONITOR_PORT, path: "/api/accounts?offset=0&limit=50&sort=number&order=asc", headers, agent }, (res) =>
       res.resume()).on("error", () => {}).end();
   }, 2000);
   return {
@@ -46,6 +47,7 @@ function openPage(): { events: () => number; close: () => void } {
     close: () => {
       clearInterval(refresh);
       stream.destroy();
+      agent.destroy();
     },
   };
 }
@@ -56,6 +58,8 @@ interface Run {
   cpuUsPerOp: number;
   /** With the clients (and pages) connected, before the load. */
   idleRssMiB: number;
+  /** The bank's CPU time per second then, in ms: what the open pages cost by themselves. */
+  idleCpuMsPerSec: number;
   /** Right after the load. */
   loadedRssMiB: number;
 }
@@ -73,8 +77,11 @@ async function measure(monitor: boolean, connections: number, depth: number): Pr
       idle.push(...batch);
     }
     if (monitor) for (let i = 0; i < PAGES; i++) pages.push(openPage());
-    // Long enough for every page to have had its stream and two table refreshes.
-    await sleep(4500);
+    // Long enough for every page to have had its stream and a table refresh; then 6 s with pages open, no load.
+    await sleep(2500);
+    const idleCpuAtStart = cpuMs(bank.pid);
+    await sleep(6000);
+    const idleCpuMsPerSec = (cpuMs(bank.pid) - idleCpuAtStart) / 6;
     const idleRssMiB = bank.memory().rssKiB / 1024;
     let n = 0;
     let cpuAtStart = NaN;
@@ -94,8 +101,11 @@ async function measure(monitor: boolean, connections: number, depth: number): Pr
     const events = pages.reduce((sum, p) => sum + p.events(), 0);
     // A page that stopped getting ticks would make the monitor look cheaper than it is.
     if (monitor && events < PAGES * SECONDS) throw new Error(`the pages got only ${events} events`);
-    process.stderr.write(`  monitor ${monitor ? "on " : "off"}: ${f0(result.opsPerSec)} ops/s, ${(cpu * 1000 / result.ops).toFixed(1)} µs CPU/op, RSS ${idleRssMiB.toFixed(1)} MiB\n`);
-    return { opsPerSec: result.opsPerSec, cpuUsPerOp: (cpu * 1000) / result.ops, idleRssMiB, loadedRssMiB: bank.memory().rssKiB / 1024 };
+    process.stderr.write(
+      `  monitor ${monitor ? "on " : "off"}: ${f0(result.opsPerSec)} ops/s, ${(cpu * 1000 / result.ops).toFixed(1)} µs CPU/op, ` +
+        `no load ${idleCpuMsPerSec.toFixed(0)} ms CPU/s, RSS ${idleRssMiB.toFixed(1)} MiB\n`,
+    );
+    return { opsPerSec: result.opsPerSec, cpuUsPerOp: (cpu * 1000) / result.ops, idleRssMiB, idleCpuMsPerSec, loadedRssMiB: bank.memory().rssKiB / 1024 };
   } finally {
     for (const p of pages) p.close();
     for (const c of idle) c.close();
@@ -108,8 +118,8 @@ const f0 = (n: number) => Math.round(n).toLocaleString("en-US");
 
 try {
   console.log(`monitor off vs on (${PAGES} pages), ${IDLE_CLIENTS} idle clients, AD to ${ACCOUNTS} accounts, ${SECONDS} s per run, ${ROUNDS} rounds`);
-  console.log("| conns × depth | ops/s off / on (best) | on / off | CPU µs per AD off / on | RSS MiB before load off / on | after load off / on |");
-  console.log("|---|---:|---:|---:|---:|---:|");
+  console.log("| conns × depth | ops/s off / on (best) | on / off | CPU µs per AD off / on | no load: CPU ms/s off / on | RSS MiB before load off / on | after load off / on |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const [connections, depth] of ROWS) {
     const off: Run[] = [];
     const on: Run[] = [];
@@ -124,6 +134,7 @@ try {
     const rss = (runs: Run[], key: "idleRssMiB" | "loadedRssMiB") => median(runs.map((r) => r[key])).toFixed(1);
     console.log(
       `| ${connections} × ${depth} | ${f0(offOps)} / ${f0(onOps)} | ${(onOps / offOps).toFixed(3)} | ${offCpu.toFixed(1)} / ${onCpu.toFixed(1)} | ` +
+        `${median(off.map((r) => r.idleCpuMsPerSec)).toFixed(0)} / ${median(on.map((r) => r.idleCpuMsPerSec)).toFixed(0)} | ` +
         `${rss(off, "idleRssMiB")} / ${rss(on, "idleRssMiB")} | ${rss(off, "loadedRssMiB")} / ${rss(on, "loadedRssMiB")} |`,
     );
   }

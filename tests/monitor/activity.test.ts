@@ -66,6 +66,8 @@ test("a scan becomes the network, amounts as exact strings, and its banks become
   const activity = new Activity(OWN);
   const version = activity.version;
   activity.scanned({
+    subnet: "10.0.0.0/24",
+    ports: [65525, 65526],
     banks: [
       { code: "10.0.0.2", reportedCode: "10.0.0.2", port: 65526, amount: 2n ** 64n, clients: 3n },
       { code: OWN, reportedCode: OWN, port: 65525, amount: 5n, clients: 1n },

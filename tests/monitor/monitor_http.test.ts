@@ -153,5 +153,5 @@ test("the event stream starts with the bank's state and ticks every second", asy
 test("a bad monitor address stops the start with a clear message", async () => {
   const result = await runBank(["serve", "--monitor", "localhost:99999", "--port", "65527", "--host", HOST]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /config key "monitor" has invalid value "localhost:99999": expected "HOST:PORT" or "PORT"/);
+  assert.match(result.stderr, /--monitor .*'localhost:99999' is invalid\. expected "HOST:PORT" or "PORT"/);
 });
