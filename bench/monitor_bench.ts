@@ -5,7 +5,7 @@
  * side is the one least disturbed: ops/s compares the best runs; CPU per deposit and RSS are medians.
  *
  * A page here is what an open monitor page asks of the bank: one event stream, read as it comes, and
- * the first 50 accounts fetched every 2 s (an open page refreshes its table at most that often while
+ * the first 50 accounts fetched every 5 s (an open page refreshes its table at most that often while
  * money moves). The browser itself is left out: it would compete with the bank for the same two cores.
  *
  *   npm run build && unshare -n bash -c 'ip link set lo up && node --import tsx bench/monitor_bench.ts'
@@ -27,7 +27,7 @@ const PAGES = 10;
 const HOST = "127.0.0.70";
 const MONITOR_PORT = 8070;
 
-/** One simulated open page: an event stream and a table refresh every 2 s, over a kept-alive connection as a browser does. */
+/** One simulated open page: an event stream and a table refresh every 5 s, over a kept-alive connection as a browser does. */
 function openPage(): { events: () => number; close: () => void } {
   let events = 0;
   const headers = { host: `${HOST}:${MONITOR_PORT}` };
@@ -41,7 +41,7 @@ function openPage(): { events: () => number; close: () => void } {
   const refresh = setInterval(() => {
     request({ host: HOST, port: MONITOR_PORT, path: "/api/accounts?offset=0&limit=50&sort=number&order=asc", headers, agent }, (res) =>
       res.resume()).on("error", () => {}).end();
-  }, 2000);
+  }, 5000);
   return {
     events: () => events,
     close: () => {
@@ -78,7 +78,7 @@ async function measure(monitor: boolean, connections: number, depth: number): Pr
     }
     if (monitor) for (let i = 0; i < PAGES; i++) pages.push(openPage());
     // Long enough for every page to have had its stream and a table refresh; then 6 s with pages open, no load.
-    await sleep(2500);
+    await sleep(5500);
     const idleCpuAtStart = cpuMs(bank.pid);
     await sleep(6000);
     const idleCpuMsPerSec = (cpuMs(bank.pid) - idleCpuAtStart) / 6;
