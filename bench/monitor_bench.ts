@@ -58,6 +58,8 @@ interface Run {
   cpuUsPerOp: number;
   /** With the clients (and pages) connected, before the load. */
   idleRssMiB: number;
+  /** How much RSS grew from before the pages were opened to then (also measured with the monitor off). */
+  pagesRssMiB: number;
   /** The bank's CPU time per second then, in ms: what the open pages cost by themselves. */
   idleCpuMsPerSec: number;
   /** Right after the load. */
@@ -76,6 +78,8 @@ async function measure(monitor: boolean, connections: number, depth: number): Pr
       await Promise.all(batch.map((c) => c.request("BC")));
       idle.push(...batch);
     }
+    await sleep(1000);
+    const rssBeforePages = bank.memory().rssKiB / 1024;
     if (monitor) for (let i = 0; i < PAGES; i++) pages.push(openPage());
     // Long enough for every page to have had its stream and a table refresh; then 6 s with pages open, no load.
     await sleep(5500);
@@ -105,7 +109,12 @@ async function measure(monitor: boolean, connections: number, depth: number): Pr
       `  monitor ${monitor ? "on " : "off"}: ${f0(result.opsPerSec)} ops/s, ${(cpu * 1000 / result.ops).toFixed(1)} µs CPU/op, ` +
         `no load ${idleCpuMsPerSec.toFixed(0)} ms CPU/s, RSS ${idleRssMiB.toFixed(1)} MiB\n`,
     );
-    return { opsPerSec: result.opsPerSec, cpuUsPerOp: (cpu * 1000) / result.ops, idleRssMiB, idleCpuMsPerSec, loadedRssMiB: bank.memory().rssKiB / 1024 };
+    return {
+      opsPerSec: result.opsPerSec,
+      cpuUsPerOp: (cpu * 1000) / result.ops,
+      idleRssMiB,
+      pagesRssMiB: idleRssMiB - rssBeforePages,
+      idleCpuMsPerSec, loadedRssMiB: bank.memory().rssKiB / 1024 };
   } finally {
     for (const p of pages) p.close();
     for (const c of idle) c.close();
@@ -118,8 +127,11 @@ const f0 = (n: number) => Math.round(n).toLocaleString("en-US");
 
 try {
   console.log(`monitor off vs on (${PAGES} pages), ${IDLE_CLIENTS} idle clients, AD to ${ACCOUNTS} accounts, ${SECONDS} s per run, ${ROUNDS} rounds`);
-  console.log("| conns × depth | ops/s off / on (best) | on / off | CPU µs per AD off / on | no load: CPU ms/s off / on | RSS MiB before load off / on | after load off / on |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log(
+    "| conns × depth | ops/s off / on (best) | on / off | CPU µs per AD off / on | no load: CPU ms/s off / on | " +
+      "RSS MiB before load off / on | growth while pages open off / on | after load off / on |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const [connections, depth] of ROWS) {
     const off: Run[] = [];
     const on: Run[] = [];
@@ -131,11 +143,11 @@ try {
     const best = (runs: Run[]) => Math.max(...runs.map((r) => r.opsPerSec));
     const [offOps, onOps] = [best(off), best(on)];
     const [offCpu, onCpu] = [median(off.map((r) => r.cpuUsPerOp)), median(on.map((r) => r.cpuUsPerOp))];
-    const rss = (runs: Run[], key: "idleRssMiB" | "loadedRssMiB") => median(runs.map((r) => r[key])).toFixed(1);
+    const rss = (runs: Run[], key: "idleRssMiB" | "pagesRssMiB" | "loadedRssMiB") => median(runs.map((r) => r[key])).toFixed(1);
     console.log(
       `| ${connections} × ${depth} | ${f0(offOps)} / ${f0(onOps)} | ${(onOps / offOps).toFixed(3)} | ${offCpu.toFixed(1)} / ${onCpu.toFixed(1)} | ` +
         `${median(off.map((r) => r.idleCpuMsPerSec)).toFixed(0)} / ${median(on.map((r) => r.idleCpuMsPerSec)).toFixed(0)} | ` +
-        `${rss(off, "idleRssMiB")} / ${rss(on, "idleRssMiB")} | ${rss(off, "loadedRssMiB")} / ${rss(on, "loadedRssMiB")} |`,
+        `${rss(off, "idleRssMiB")} / ${rss(on, "idleRssMiB")} | ${rss(off, "pagesRssMiB")} / ${rss(on, "pagesRssMiB")} | ${rss(off, "loadedRssMiB")} / ${rss(on, "loadedRssMiB")} |`,
     );
   }
 } finally {
