@@ -10,7 +10,7 @@
  *
  *   npm run build && unshare -n bash -c 'ip link set lo up && node --import tsx bench/monitor_bench.ts'
  *
- * Environment: BENCH_SECONDS (measured seconds per run, default 5), BENCH_ROUNDS (default 5),
+ * Environment: BENCH_SECONDS (measured seconds per run, default 5), BENCH_ROUNDS (default 4),
  * BENCH_ROWS (connections×depth, default 50x1,50x16).
  */
 import { Agent, request } from "node:http";
@@ -19,7 +19,7 @@ import { LineClient, pipeline, runLoad } from "./loadgen.ts";
 import { BankNode, cleanUp, cpuMs, sleep } from "./procs.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const ROWS = (process.env.BENCH_ROWS ?? "50x1,50x16").split(",").map((r) => r.split("x").map(Number) as [number, number]);
 const ACCOUNTS = 1000;
 const IDLE_CLIENTS = 1000;

@@ -45,19 +45,26 @@ try {
   await page.goto("http://127.0.13.2:8080/");
   const client = await banks[0]!.client();
   const others = [...accounts[1]!.slice(0, 3), ...accounts[2]!.slice(0, 2)];
-  for (let second = 0; second < SECONDS; second++) {
-    const rate = Math.round(40 + 30 * Math.sin(second / 6) + (second > SECONDS * 0.6 ? 60 : 0));
-    for (let i = 0; i < rate; i++) {
-      const own = accounts[0]![(second * 31 + i) % accounts[0]!.length]!;
-      void client.request(i % 3 === 0 ? `AB ${own}` : `AD ${own} ${1 + (i % 50)}`);
+  /** Load that swells and ebbs, with now and then a forward or a refused withdrawal. */
+  const load = async () => {
+    for (let second = 0; second < SECONDS; second++) {
+      const rate = Math.round(40 + 30 * Math.sin(second / 6) + (second > SECONDS * 0.6 ? 60 : 0));
+      for (let i = 0; i < rate; i++) {
+        const own = accounts[0]![(second * 31 + i) % accounts[0]!.length]!;
+        void client.request(i % 3 === 0 ? `AB ${own}` : `AD ${own} ${1 + (i % 50)}`);
+      }
+      if (second % 9 === 4) await client.request(`AB ${others[second % others.length]}`);
+      if (second % 20 === 10) await client.request(`AW ${accounts[0]![3]} 999999999`);
+      await sleep(1000);
     }
-    if (second % 9 === 4) await client.request(`AB ${others[second % others.length]}`);
-    if (second % 20 === 10) await client.request(`AW ${accounts[0]![3]} 999999999`);
-    await sleep(1000);
-  }
+  };
+  await load();
   await client.request(`AD 10000/127.0.13.9 250`);
   await client.request(`AD ${accounts[3]![0]} 100`);
   await client.request(`AB ${accounts[1]![0]}`);
+  // A trickle keeps the page moving while the plan runs, slow enough that the forwards stay in sight.
+  let tick = 0;
+  const trickle = setInterval(() => void client.request(`AB ${accounts[0]![tick++ % 20]}`), 300);
   await page.type("#plan-amount", "7000000");
   await page.click("#plan-run");
   await page.waitForSelector("#network g.chosen", { timeout: 10_000 });
@@ -66,6 +73,7 @@ try {
   await sleep(1500);
   await page.screenshot({ path: OUT, fullPage: true });
   console.log(`wrote ${OUT}; script errors: ${JSON.stringify(browser.scriptErrors)}`);
+  clearInterval(trickle);
   client.close();
 } finally {
   await browser.close();
