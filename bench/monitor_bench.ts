@@ -1,7 +1,7 @@
 /**
  * What the monitor page costs the bank: deposit throughput and memory with the monitor off, and on with
- * 10 pages open, each time with 1,000 idle clients connected. Runs alternate off / on so that drift of a
- * shared machine spreads over both. Other processes only ever slow a run down, so the best run of each
+ * 10 pages open, each time with 1,000 idle clients connected. Runs alternate off / on (and which comes
+ * first) so that drift of a shared machine spreads over both. Other processes only ever slow a run down, so the best run of each
  * side is the one least disturbed: ops/s compares the best runs; CPU per deposit and RSS are medians.
  *
  * A page here is what an open monitor page asks of the bank: one event stream, read as it comes, and
@@ -137,8 +137,10 @@ try {
     const on: Run[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       process.stderr.write(`[monitor bench] ${connections}×${depth} round ${round + 1}/${ROUNDS}\n`);
-      off.push(await measure(false, connections, depth));
-      on.push(await measure(true, connections, depth));
+      // Which goes first alternates too: a run right after another bank's shutdown may start worse off.
+      for (const monitor of round % 2 === 0 ? [false, true] : [true, false]) {
+        (monitor ? on : off).push(await measure(monitor, connections, depth));
+      }
     }
     const best = (runs: Run[]) => Math.max(...runs.map((r) => r.opsPerSec));
     const [offOps, onOps] = [best(off), best(on)];
