@@ -9,6 +9,8 @@ import { type ScanResult, scanNetwork } from "./peers/scan.ts";
 import { planRobbery } from "./plan/robbery.ts";
 import { BankError } from "./protocol/messages.ts";
 import { BankServer } from "./server/server.ts";
+import { Activity } from "./monitor/activity.ts";
+import { MonitorServer } from "./monitor/monitor_server.ts";
 import { logger } from "./log.ts";
 
 const log = logger("plan");
@@ -57,16 +59,36 @@ export async function startBank(config: Config): Promise<RunningBank> {
     throw new Error(`the data file ${config.data} is a folder; name a file in it, such as ${join(config.data, "bank.db")}`);
   }
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
+  // Recorded only when a monitor page is served: without one the hooks are absent, not no-ops.
+  const activity = config.monitor === undefined ? undefined : new Activity(config.bankCode);
   const directory = new BankDirectory({
     timeoutMs: config.timeoutMs,
     localAddress: localAddress(config),
     self: { code: config.bankCode, port: config.port },
+    onContact: activity?.contact,
   });
   // Concurrent RPs share one scan rather than flooding the subnet once each.
   let scanning: Promise<ScanResult> | undefined;
   const scan = async (): Promise<ScanResult> => {
     const self = { code: config.bankCode, port: config.port, amount: await ledger.total(), clients: BigInt(await ledger.count()) };
-    return scanNetwork({ ...scanOptions(config), self });
+    const result = await scanNetwork({ ...scanOptions(config), self });
+    activity?.scanned(result);
+    return result;
+  };
+  const plan = async (target: bigint) => {
+    scanning ??= scan().finally(() => (scanning = undefined));
+    const result = await scanning.catch((error: unknown) => {
+      throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
+    });
+    const plan = planRobbery(result.banks, target);
+    if (plan.reachable && !plan.exact) {
+      log.warn("RP {target}: the search hit its time limit; the best plan found is given, not proven optimal", {
+        event: "plan_not_exact",
+        target: String(target),
+        banks: result.banks.length,
+      });
+    }
+    return { ...plan, leftOut: result.problems.length };
   };
   const server = new BankServer(
     {
@@ -75,6 +97,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
       clientTimeoutMs: config.clientTimeoutMs,
       maxConnections: config.maxConnections,
       language: config.language,
+      onCommand: activity?.command,
     },
     {
       bankCode: config.bankCode,
@@ -82,26 +105,18 @@ export async function startBank(config: Config): Promise<RunningBank> {
       language: config.language,
       ledger,
       forward: (bank, line) => directory.forward(bank, line),
-      plan: async (target) => {
-        scanning ??= scan().finally(() => (scanning = undefined));
-        const result = await scanning.catch((error: unknown) => {
-          throw new BankError("scan_failed", { text: error instanceof Error ? error.message : String(error) });
-        });
-        const plan = planRobbery(result.banks, target);
-        if (plan.reachable && !plan.exact) {
-          log.warn("RP {target}: the search hit its time limit; the best plan found is given, not proven optimal", {
-            event: "plan_not_exact",
-            target: String(target),
-            banks: result.banks.length,
-          });
-        }
-        return { ...plan, leftOut: result.problems.length };
-      },
+      plan,
     },
   );
+  let monitor: MonitorServer | undefined;
   try {
     await server.listen();
+    if (activity !== undefined && config.monitor !== undefined) {
+      const source = { bankCode: config.bankCode, listen: `${config.host}:${config.port}`, activity, ledger, plan };
+      monitor = await MonitorServer.start(config.monitor, source);
+    }
   } catch (error) {
+    await server.close();
     await ledger.shutdown();
     throw error;
   }
@@ -109,6 +124,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
     ledger,
     server,
     async stop() {
+      await monitor?.close();
       await server.close();
       await ledger.shutdown();
     },

@@ -76,8 +76,8 @@ function configFrom(flags: ConfigFlags, extra: Overrides = {}): Config {
   });
 }
 
-async function serve(flags: ConfigFlags): Promise<void> {
-  const config = configFrom(flags);
+async function serve(flags: ConfigFlags & { monitor?: string }): Promise<void> {
+  const config = configFrom(flags, { monitor: flags.monitor });
   await setUpLogging(config.log);
   const bank = await startBank(config);
   const { recovery } = bank.ledger;
@@ -96,6 +96,9 @@ async function serve(flags: ConfigFlags): Promise<void> {
     data: config.data,
     log: config.log,
   });
+  if (config.monitor !== undefined) {
+    console_.info("monitor page on http://{host}:{port}/", { event: "monitor", ...config.monitor });
+  }
   onShutdownSignal(async (signal) => {
     console_.info("bank {code} stopping on {signal}", { event: "stop", code: config.bankCode, signal });
     try {
@@ -179,7 +182,11 @@ function program(): Command {
     .version(pkg.version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`bank: ${text.replace(/^error: /, "")}`) });
-  withServerOptions(root.command("serve").description("run the bank server (the daemon)")).action(serve);
+  withServerOptions(root.command("serve").description("run the bank server (the daemon)"))
+    .addOption(
+      new Option("--monitor <[host:]port>", "serve the read-only monitor page there (host default 127.0.0.1)").argParser(flagValue("monitor")),
+    )
+    .action(serve);
   withScanOptions(root.command("scan").description("find every bank on the subnet and print their totals")).action(scan);
   withScanOptions(
     root.command("plan").description("scan, then print which banks to rob to reach <amount> hurting the fewest clients"),

@@ -27,6 +27,21 @@ export class CorruptStoreError extends Error {
 
 const BIG = { useBigInt: true } as const;
 
+/** Which accounts to list: sorted by number or balance, optionally only numbers containing `search` (digits). */
+export interface AccountQuery {
+  readonly offset: number;
+  readonly limit: number;
+  readonly sort: "number" | "balance";
+  readonly descending: boolean;
+  readonly search: string;
+}
+
+/** One page of accounts and how many match in all. */
+export interface AccountPage {
+  readonly matching: number;
+  readonly rows: readonly (readonly [AccountNumber, Amount])[];
+}
+
 const SCHEMA = `
   -- One connection, nothing to share: keep SQLite's rollback journal in memory rather than as a file in
   -- sql.js's emulated file system, which costs a path lookup, create and delete per transaction.
@@ -144,6 +159,29 @@ export class AccountTable {
   /** Number of accounts. */
   count(): number {
     return this.#count;
+  }
+
+  /** A page of accounts; read-only, prepared per call (it is rare: the monitor page asks, not clients). */
+  page(query: AccountQuery): AccountPage {
+    if (!/^[0-9]*$/.test(query.search)) throw new RangeError("search must be digits");
+    const where = query.search === "" ? "" : `WHERE CAST(id AS TEXT) LIKE '%${query.search}%'`;
+    const order = `${query.sort === "balance" ? "balance" : "id"} ${query.descending ? "DESC" : "ASC"}, id`;
+    let matching = this.#count;
+    if (where !== "") {
+      const counted = this.#db.prepare(`SELECT COUNT(*) FROM accounts ${where}`);
+      counted.step();
+      matching = counted.get()[0] as number;
+      counted.free();
+    }
+    const select = this.#db.prepare(`SELECT id, balance FROM accounts ${where} ORDER BY ${order} LIMIT ? OFFSET ?`);
+    const rows: [AccountNumber, Amount][] = [];
+    select.bind([query.limit, query.offset]);
+    while (select.step()) {
+      const [id, balance] = select.get(null, BIG) as [bigint, bigint];
+      rows.push([Number(id) as AccountNumber, balance]);
+    }
+    select.free();
+    return { matching, rows };
   }
 
   /** Reads the totals from the rows; afterwards `write` keeps them, so BA and BN cost no scan. */

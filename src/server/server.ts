@@ -4,7 +4,7 @@ import { parseCommand } from "../protocol/commands.ts";
 import type { Frame } from "../protocol/framing.ts";
 import { BankError, errorLine, type Language } from "../protocol/messages.ts";
 import type { MaybePromise } from "../ledger/ledger.ts";
-import { logCommand, logger } from "../log.ts";
+import { type CommandRecord, logCommand, logger } from "../log.ts";
 import { asBankError, dispatch, type DispatchContext } from "./dispatch.ts";
 import { type CloseReason, Session } from "./session.ts";
 
@@ -15,6 +15,8 @@ export interface ServerOptions {
   readonly clientTimeoutMs: number;
   readonly maxConnections: number;
   readonly language: Language;
+  /** Told of every command after it is logged (the monitor page); absent when nobody listens. */
+  readonly onCommand?: (record: CommandRecord) => void;
 }
 
 const log = logger("server");
@@ -120,7 +122,9 @@ export class BankServer {
   }
 
   #logged(peer: string, request: string, started: number, reply: string): string {
-    logCommand({ peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+    const record = { peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 };
+    logCommand(record);
+    this.#options.onCommand?.(record);
     return reply;
   }
 
