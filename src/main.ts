@@ -4,7 +4,7 @@ import process from "node:process";
 import pkg from "../package.json" with { type: "json" };
 import { type Config, ConfigError, loadConfig, type Overrides } from "./config.ts";
 import { CorruptStoreError } from "./ledger/ledger.ts";
-import { logger, setUpLogging, stopLogging } from "./log.ts";
+import { logger, type ProcessName, setUpLogging, stopLogging } from "./log.ts";
 import { exit, onShutdownSignal } from "./runtime.ts";
 import { scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
@@ -57,7 +57,7 @@ function configFrom(flags: ConfigFlags, extra: Overrides = {}): Config {
 
 async function serve(flags: ConfigFlags): Promise<void> {
   const config = configFrom(flags);
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: "serve" });
   const bank = await startBank(config);
   const { recovery } = bank.ledger;
   if (recovery.tornBytes > 0) {
@@ -93,9 +93,9 @@ interface ScanFlags extends ConfigFlags {
 }
 
 /** Scans the subnet, with a progress line on stderr when it is a terminal. */
-async function scanFromCli(flags: ScanFlags): Promise<ScanResult> {
+async function scanFromCli(flags: ScanFlags, name: ProcessName): Promise<ScanResult> {
   const config = configFrom(flags, { scan_subnet: flags.subnet });
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: name });
   const tty = process.stderr.isTTY === true;
   const options = scanOptions(config);
   const result = await scanNetwork({
@@ -111,7 +111,7 @@ async function scanFromCli(flags: ScanFlags): Promise<ScanResult> {
 }
 
 async function scan(flags: ScanFlags): Promise<void> {
-  const result = await scanFromCli(flags);
+  const result = await scanFromCli(flags, "scan");
   process.stdout.write(flags.json ? `${scanJson(result)}\n` : `${bankTable(result.banks)}\n`);
   await stopLogging();
 }
@@ -121,7 +121,7 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
   if (typeof target !== "bigint") {
     throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
   }
-  const result = await scanFromCli(flags);
+  const result = await scanFromCli(flags, "plan");
   const robbery = planRobbery(result.banks, target);
   if (flags.json) {
     process.stdout.write(`${planJson(robbery)}\n`);
@@ -181,6 +181,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       ? error.message
       : String(error);
     process.stderr.write(`bank: cannot continue: ${message}\n`);
+    // Logged too (when logging was set up): a start that failed must not leave the log silent.
+    logger("cli").fatal("Cannot continue: {error}", { event: "failed", error: message });
     await stopLogging().catch(() => {});
     exit(EXIT_FAILURE);
   }

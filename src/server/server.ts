@@ -70,7 +70,8 @@ export class BankServer {
       socket.on("error", () => socket.destroy());
       return;
     }
-    const session = new Session(socket, (frame) => this.#handle(frame, peer), this.#options.clientTimeoutMs);
+    const peerJson = JSON.stringify(peer);
+    const session = new Session(socket, (frame) => this.#handle(frame, peer, peerJson), this.#options.clientTimeoutMs);
     this.#sessions.add(session);
     log.debug("Client {peer} connected", { event: "connect", peer });
     void session.closed.then(() => {
@@ -80,11 +81,11 @@ export class BankServer {
   }
 
   /** Answers one frame, logging request, reply and duration as one structured line. */
-  #handle(frame: Frame, peer: string): MaybePromise<string | undefined> {
+  #handle(frame: Frame, peer: string, peerJson: string): MaybePromise<string | undefined> {
     const started = performance.now();
     if (frame.kind !== "line") {
       const refusal = new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8");
-      return this.#logged(peer, `<${frame.kind}>`, started, this.#refusal(refusal, peer, frame.kind));
+      return this.#logged(peerJson, `<${frame.kind}>`, started, this.#refusal(refusal, peer, frame.kind));
     }
     const request = frame.text;
     let result: MaybePromise<string>;
@@ -95,15 +96,15 @@ export class BankServer {
     } catch (error) {
       result = this.#refusal(error, peer, request);
     }
-    if (!(result instanceof Promise)) return this.#logged(peer, request, started, result);
+    if (!(result instanceof Promise)) return this.#logged(peerJson, request, started, result);
     return result.then(
-      (reply) => this.#logged(peer, request, started, reply),
-      (error: unknown) => this.#logged(peer, request, started, this.#refusal(error, peer, request)),
+      (reply) => this.#logged(peerJson, request, started, reply),
+      (error: unknown) => this.#logged(peerJson, request, started, this.#refusal(error, peer, request)),
     );
   }
 
-  #logged(peer: string, request: string, started: number, reply: string): string {
-    logCommand({ peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+  #logged(peerJson: string, request: string, started: number, reply: string): string {
+    logCommand(peerJson, request, reply, Math.round((performance.now() - started) * 1000) / 1000);
     return reply;
   }
 
