@@ -7,7 +7,8 @@
  * Environment: BENCH_SECONDS (measured seconds per load row, default 5), BENCH_WARMUP (default 1),
  * BENCH_PROFILE=0 skips the profile, BENCH_BUNDLE picks another bank build, BENCH_KEEP=1 keeps the temp dirs,
  * BENCH_ONLY=load,ab,scan,plan,big,profile runs only those sections, BENCH_ROWS=50x1,50x16 picks load rows,
- * BENCH_REDIS=0 leaves Redis out, BENCH_PROFILE_ROW=50x16 profiles another load row.
+ * BENCH_REDIS=0 leaves Redis out, BENCH_PROFILE_ROW=50x16 profiles another load row, BENCH_ROUNDS (default 3)
+ * splits each load row into rounds taken by the bank and Redis in turn.
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
@@ -68,7 +69,8 @@ async function main(): Promise<void> {
   const bench = newBench();
   const redis = redisVersion();
   await machine(bench, redis);
-  bench.say(`settings: ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up per row; ${ACCOUNTS} accounts; bundle ${BUNDLE}`);
+  bench.say(`settings: ${SECONDS} s measured per load row and target (in rounds, after ${WARMUP_SECONDS} s warm-up); ` +
+    `${ACCOUNTS} accounts; bundle ${BUNDLE}`);
   if (redis === undefined && ONLY.has("load")) {
     bench.say("redis-server not found: apt-get install redis-server");
     bench.notes.push("Redis columns skipped: redis-server not found");

@@ -319,6 +319,6 @@ export class Journal {
     await replaceDurably(this.#path, keep);
     await this.#file.close();
     this.#file = await fs.open(this.#path, "a+");
-    this.#size = keep.length;
+    this.#size = this.#written = keep.length;
   }
 }

@@ -65,8 +65,16 @@ describe("Journal write path", () => {
     await nextTurn();
     const more = [5, 6].map((seq) => journal.append({ seq, text: `S 10000 ${seq}` }));
     await Promise.all([journal.compact(offset), ...later, ...more]);
+    assert.equal(journal.size, readFileSync(path).length, "after a compaction the size is the new file's");
+    // Again, on the compacted file: appends and a second compaction must land on record boundaries.
+    await Promise.all([7, 8].map((seq) => journal.append({ seq, text: `S 10000 ${seq}` })));
+    const second = journal.size;
+    await journal.append({ seq: 9, text: "S 10000 9" });
+    await journal.compact(second);
+    await journal.append({ seq: 10, text: "S 10000 10" });
     await journal.close();
-    const { records } = await reopen(path);
-    assert.deepEqual(records.map((r) => r.seq), [2, 3, 4, 5, 6]);
+    const { records, tornBytes } = await reopen(path);
+    assert.equal(tornBytes, 0);
+    assert.deepEqual(records.map((r) => r.seq), [9, 10]);
   });
 });
