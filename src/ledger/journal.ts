@@ -3,7 +3,7 @@
  * fdatasync per batch (several batches syncing at once), replayed at start. A torn tail is detected and dropped.
  */
 import { Buffer } from "node:buffer";
-import { fdatasyncSync, promises as fs } from "node:fs";
+import { promises as fs } from "node:fs";
 import { crc32 } from "./crc32.ts";
 import { removeIfExists, replaceDurably, writeFullySync } from "./files.ts";
 
@@ -249,13 +249,6 @@ export class Journal {
       // The write goes to the page cache on this thread (microseconds); only the sync waits on the disk.
       writeFullySync(this.#file.fd, bytes);
       this.#written = written.end;
-      if (this.#inFlight === 0 && records.length === 1) {
-        // One record and nothing else syncing (a lone client): the hand-off to the thread pool and back
-        // would cost more than the event loop loses by waiting for the disk here.
-        fdatasyncSync(this.#file.fd);
-        this.#durable(written);
-        return;
-      }
       synced = this.#file.datasync();
     } catch (cause) {
       // Nothing more may be written behind a failed write; the failure is settled in its turn, after
