@@ -81,16 +81,19 @@ export class AccountTable {
     if (count > 0) throw new CorruptStoreError(`the snapshot holds ${count} invalid account rows`);
   }
 
-  /** Fills the map from the rows, in one string (one trip into wasm rather than one per row), and the totals. */
+  /** Fills the map from the rows, in two strings (two values out of wasm rather than two per row), and the totals. */
   #loadRows(): void {
-    const rows = this.#db.prepare("SELECT group_concat(id || ' ' || balance, ' ') FROM accounts");
+    // One aggregate query reads the rows once, so both lists are in the same order.
+    const rows = this.#db.prepare("SELECT group_concat(id, ' '), group_concat(balance, ' ') FROM accounts");
     rows.step();
-    const text = rows.get()[0] as string | null;
+    const [ids, balances] = rows.get() as [string | null, string | null];
     rows.free();
-    const fields = text === null ? [] : text.split(" ");
-    for (let i = 0; i < fields.length; i += 2) {
-      const account = Number(fields[i]);
-      const balance = BigInt(fields[i + 1]!);
+    if (ids === null || balances === null) return;
+    const accounts = ids.split(" ");
+    const amounts = balances.split(" ");
+    for (let i = 0; i < accounts.length; i++) {
+      const account = Number(accounts[i]);
+      const balance = BigInt(amounts[i]!);
       this.#balances.set(account, balance);
       this.#total += balance;
       if (account > this.#highest!) this.#highest = account;
