@@ -1,4 +1,7 @@
 /** Assembles a running bank from a Config: ledger, peers, planner and server. */
+import { statSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import type { Config } from "./config.ts";
 import { DurableLedger } from "./ledger/ledger.ts";
 import { BankDirectory } from "./peers/directory.ts";
@@ -23,6 +26,20 @@ function localAddress(config: Config): string | undefined {
   return config.host === "0.0.0.0" ? undefined : config.host;
 }
 
+/**
+ * Every address an account may name and still be ours: the bank code and the host, and when listening on
+ * every address, 0.0.0.0 and each local IPv4 address. Dialling one of them would only reach ourselves.
+ */
+export function ownAddresses(config: Config): Set<string> {
+  const own = new Set<string>([config.bankCode, config.host]);
+  if (config.host === "0.0.0.0") {
+    for (const addresses of Object.values(networkInterfaces())) {
+      for (const a of addresses ?? []) if (a.family === "IPv4") own.add(a.address);
+    }
+  }
+  return own;
+}
+
 /** How the scan of the network is set up, from the config. */
 export function scanOptions(config: Config) {
   return {
@@ -36,8 +53,15 @@ export function scanOptions(config: Config) {
 
 /** Opens the ledger and starts serving. */
 export async function startBank(config: Config): Promise<RunningBank> {
+  if (statSync(config.data, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`the data file ${config.data} is a folder; name a file in it, such as ${join(config.data, "bank.db")}`);
+  }
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
-  const directory = new BankDirectory({ timeoutMs: config.timeoutMs, localAddress: localAddress(config) });
+  const directory = new BankDirectory({
+    timeoutMs: config.timeoutMs,
+    localAddress: localAddress(config),
+    self: { code: config.bankCode, port: config.port },
+  });
   // Concurrent RPs share one scan rather than flooding the subnet once each.
   let scanning: Promise<ScanResult> | undefined;
   const scan = async (): Promise<ScanResult> => {
@@ -54,6 +78,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
     },
     {
       bankCode: config.bankCode,
+      ownAddresses: ownAddresses(config),
       language: config.language,
       ledger,
       forward: (bank, line) => directory.forward(bank, line),
@@ -70,7 +95,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
             banks: result.banks.length,
           });
         }
-        return plan;
+        return { ...plan, leftOut: result.problems.length };
       },
     },
   );

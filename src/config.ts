@@ -1,5 +1,6 @@
 /** Loads and validates config.json, applies command-line overrides; one typed Config. */
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import { networkInterfaces } from "node:os";
 import type { Language } from "./protocol/messages.ts";
 import { type BankCode, parseBankCode } from "./protocol/values.ts";
@@ -96,6 +97,12 @@ function readConfigFile(file: string, mustExist: boolean): Raw {
   return raw as Raw;
 }
 
+/** What is wrong with `value` for `key` (the hint of what is allowed), or undefined when it is fine. */
+export function checkConfigValue(key: ConfigKey, value: unknown): string | undefined {
+  const spec = KEYS[key];
+  return spec.check(value) ? undefined : spec.hint;
+}
+
 /** Validates file values and overrides into a Config; throws ConfigError naming the first bad key. */
 export function resolveConfig(file: Raw, overrides: Overrides = {}): Config {
   for (const key of Object.keys(file)) {
@@ -106,11 +113,10 @@ export function resolveConfig(file: Raw, overrides: Overrides = {}): Config {
   const merged: Raw = { ...file };
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
   const value = <K extends ConfigKey>(key: K): unknown => {
-    const spec = KEYS[key];
-    const v = merged[key] ?? spec.default;
-    if (v !== undefined && !spec.check(v)) {
-      throw new ConfigError(`config key "${key}" has invalid value ${JSON.stringify(v)}: expected ${spec.hint}`);
-    }
+    // A key written as null is a mistake, not a request for the default: only a missing key means that.
+    const v = Object.hasOwn(merged, key) ? merged[key] : KEYS[key].default;
+    const problem = v === undefined ? undefined : checkConfigValue(key, v);
+    if (problem !== undefined) throw new ConfigError(`config key "${key}" has invalid value ${JSON.stringify(v)}: expected ${problem}`);
     return v;
   };
   const host = value("host") as string;
@@ -141,7 +147,21 @@ function defaultBankCode(host: string): string {
   return "127.0.0.1";
 }
 
-/** Loads the config: file (default ./config.json, may be missing) plus overrides. */
+/** Keys naming files: relative values in a config file are relative to that file's folder. */
+const PATH_KEYS = ["data", "log"] as const;
+
+/**
+ * Loads the config: file (default ./config.json, may be missing) plus overrides. Relative `data` and
+ * `log` paths in the file (and their defaults) are taken from the file's folder, so a bank started from elsewhere finds the
+ * same data; paths given as flags stay relative to the working folder, as on any command line.
+ */
 export function loadConfig(file: string | undefined, overrides: Overrides = {}): Config {
-  return resolveConfig(readConfigFile(file ?? "config.json", file !== undefined), overrides);
+  const path = file ?? "config.json";
+  const raw = readConfigFile(path, file !== undefined);
+  for (const key of PATH_KEYS) {
+    // The defaults too: a bank's data and log sit beside its config unless it says otherwise.
+    const value = Object.hasOwn(raw, key) ? raw[key] : KEYS[key].default;
+    if (typeof value === "string" && value !== "" && !isAbsolute(value)) raw[key] = join(dirname(path), value);
+  }
+  return resolveConfig(raw, overrides);
 }

@@ -15,7 +15,7 @@ export const LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const LOG_MAX_FILES = 5;
 
 /** Which of the executable's commands writes the log: several may share one file. */
-export type ProcessName = "serve" | "scan" | "plan";
+export type ProcessName = "serve" | "scan" | "plan" | "repair";
 
 /** The JSON fragment naming this process, on every line: `,"process":"serve","pid":123`. */
 let processFragment = "";

@@ -2,16 +2,17 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import process from "node:process";
 import pkg from "../package.json" with { type: "json" };
-import { type Config, ConfigError, loadConfig, type Overrides } from "./config.ts";
+import { checkConfigValue, type Config, ConfigError, type ConfigKey, loadConfig, type Overrides } from "./config.ts";
 import { CorruptStoreError } from "./ledger/ledger.ts";
+import { repairLines, repairStore } from "./ledger/repair.ts";
 import { logger, type ProcessName, setUpLogging, stopLogging } from "./log.ts";
 import { exit, onShutdownSignal } from "./runtime.ts";
 import { scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
 import { planRobbery } from "./plan/robbery.ts";
-import { planLine, unreachableLine } from "./protocol/messages.ts";
+import { notExactNote, planLine, unreachableLine } from "./protocol/messages.ts";
 import { parseAmount } from "./protocol/values.ts";
-import { bankTable, planJson, problemLines, scanJson } from "./report.ts";
+import { bankTable, nothingFoundLine, planJson, problemLines, scanJson } from "./report.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 const EXIT_FAILURE = 1;
@@ -19,20 +20,39 @@ const EXIT_USAGE = 2;
 
 const console_ = logger("console");
 
-function portNumber(value: string): number {
-  if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError("expected an integer 65525–65535.");
-  return Number(value);
+/** Checks a flag's value with the config key's own rule, so a bad flag is reported as that flag. */
+function flagValue(key: ConfigKey, parse: (text: string) => unknown = (text) => text) {
+  return (text: string): unknown => {
+    const value = parse(text);
+    const problem = checkConfigValue(key, value);
+    if (problem !== undefined) throw new InvalidArgumentError(`expected ${problem}.`);
+    return value;
+  };
 }
 
-/** Options every subcommand shares: where the config is, and what overrides it. */
-function withConfigOptions(command: Command): Command {
+const toNumber = (text: string): unknown => (/^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : text);
+
+/** Options every subcommand shares: where the config is, our bank code and the log. */
+function withCommonOptions(command: Command): Command {
   return command
     .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
-    .option("--host <ip>", "address to listen on")
-    .addOption(new Option("--port <n>", "port, 65525–65535").argParser(portNumber))
-    .option("--bank-code <ip>", "our bank code (default: host)")
-    .option("--data <file>", "snapshot file; the journal is <file>.journal")
-    .option("--log <file>", "log file");
+    .addOption(new Option("--bank-code <ip>", "our bank code (default: host)").argParser(flagValue("bank_code")))
+    .addOption(new Option("--log <file>", "log file").argParser(flagValue("log")));
+}
+
+/** Options of the server: where it listens and where its data is. */
+function withServerOptions(command: Command): Command {
+  return withCommonOptions(command)
+    .addOption(new Option("--host <ip>", "address to listen on").argParser(flagValue("host")))
+    .addOption(new Option("--port <n>", "port, 65525–65535").argParser(flagValue("port", toNumber)))
+    .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")));
+}
+
+/** Options of the one-shots that scan. */
+function withScanOptions(command: Command): Command {
+  return withCommonOptions(command)
+    .addOption(new Option("--subnet <cidr>", "subnet to scan (default: the /24 of our bank code)").argParser(flagValue("scan_subnet")))
+    .option("--json", "print JSON instead of text");
 }
 
 interface ConfigFlags {
@@ -65,13 +85,15 @@ async function serve(flags: ConfigFlags): Promise<void> {
       bytes: recovery.tornBytes,
     });
   }
-  console_.info("bank {code} listening on {host}:{port}, {accounts} accounts loaded", {
+  console_.info("bank {code} listening on {host}:{port}, {accounts} accounts loaded from {data}, log {log}", {
     event: "start",
     code: config.bankCode,
     host: config.host,
     port: config.port,
     accounts: recovery.accounts,
     replayed: recovery.replayed,
+    data: config.data,
+    log: config.log,
   });
   onShutdownSignal(async (signal) => {
     console_.info("bank {code} stopping on {signal}", { event: "stop", code: config.bankCode, signal });
@@ -84,7 +106,18 @@ async function serve(flags: ConfigFlags): Promise<void> {
       process.stderr.write(`bank: shutdown failed: ${String(error)}\n`);
       exit(EXIT_FAILURE);
     }
+  }, (signal) => {
+    // Every acknowledged change is already in the journal: skipping the final snapshot loses nothing.
+    process.stderr.write(`bank: ${signal} again: stopping at once, without the final snapshot (the journal has every change)\n`);
+    exit(EXIT_FAILURE);
   });
+}
+
+async function repair(flags: ConfigFlags): Promise<void> {
+  const config = configFrom(flags);
+  await setUpLogging({ file: config.log, process: "repair" });
+  for (const line of repairLines(await repairStore(config.data))) process.stdout.write(`${line}\n`);
+  await stopLogging();
 }
 
 interface ScanFlags extends ConfigFlags {
@@ -93,7 +126,7 @@ interface ScanFlags extends ConfigFlags {
 }
 
 /** Scans the subnet, with a progress line on stderr when it is a terminal. */
-async function scanFromCli(flags: ScanFlags, name: ProcessName): Promise<ScanResult> {
+async function scanFromCli(flags: ScanFlags, name: ProcessName): Promise<{ config: Config; result: ScanResult }> {
   const config = configFrom(flags, { scan_subnet: flags.subnet });
   await setUpLogging({ file: config.log, process: name });
   const tty = process.stderr.isTTY === true;
@@ -107,11 +140,12 @@ async function scanFromCli(flags: ScanFlags, name: ProcessName): Promise<ScanRes
   });
   if (tty) process.stderr.write("\r\x1b[K");
   for (const line of problemLines(result)) process.stderr.write(`${line}\n`);
-  return result;
+  if (result.banks.length === 0) process.stderr.write(`${nothingFoundLine(result)}\n`);
+  return { config, result };
 }
 
 async function scan(flags: ScanFlags): Promise<void> {
-  const result = await scanFromCli(flags, "scan");
+  const { result } = await scanFromCli(flags, "scan");
   process.stdout.write(flags.json ? `${scanJson(result)}\n` : `${bankTable(result.banks)}\n`);
   await stopLogging();
 }
@@ -121,16 +155,17 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
   if (typeof target !== "bigint") {
     throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
   }
-  const result = await scanFromCli(flags, "plan");
+  const { config, result } = await scanFromCli(flags, "plan");
+  const { language } = config;
   const robbery = planRobbery(result.banks, target);
   if (flags.json) {
     process.stdout.write(`${planJson(robbery)}\n`);
   } else if (robbery.reachable) {
-    const sentence = planLine("en", { ...robbery, codes: robbery.banks.map((b) => b.code) }).slice(3);
-    const caveat = robbery.exact ? "" : "(the search hit its time limit: the best plan found, not proven optimal)\n";
+    const sentence = planLine(language, { ...robbery, codes: robbery.banks.map((b) => b.code) }).slice(3);
+    const caveat = robbery.exact ? "" : `${notExactNote(language)}\n`;
     process.stdout.write(`${sentence}\n${caveat}\n${bankTable(robbery.banks, "to rob")}\n`);
   } else {
-    process.stdout.write(`${unreachableLine("en", target, robbery.amount, robbery.clients).slice(3)}\n`);
+    process.stdout.write(`${unreachableLine(language, target, robbery.amount, robbery.clients).slice(3)}\n`);
   }
   await stopLogging();
   if (!robbery.reachable) exit(EXIT_FAILURE);
@@ -143,18 +178,17 @@ function program(): Command {
     .version(pkg.version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`bank: ${text.replace(/^error: /, "")}`) });
-  withConfigOptions(root.command("serve").description("run the bank server (the daemon)")).action(serve);
-  withConfigOptions(root.command("scan").description("find every bank on the subnet and print their totals"))
-    .option("--subnet <cidr>", "subnet to scan (default: the /24 of our bank code)")
-    .option("--json", "print JSON instead of a table")
-    .action(scan);
-  withConfigOptions(
+  withServerOptions(root.command("serve").description("run the bank server (the daemon)")).action(serve);
+  withScanOptions(root.command("scan").description("find every bank on the subnet and print their totals")).action(scan);
+  withScanOptions(
     root.command("plan").description("scan, then print which banks to rob to reach <amount> hurting the fewest clients"),
   )
     .argument("<amount>", "the amount to reach")
-    .option("--subnet <cidr>", "subnet to scan (default: the /24 of our bank code)")
-    .option("--json", "print JSON instead of text")
     .action(plan);
+  root.command("repair").description("keep every readable journal record and move damaged bytes aside beside the journal")
+    .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
+    .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")))
+    .action(repair);
   return root;
 }
 
@@ -176,7 +210,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       exit(EXIT_USAGE);
     }
     const message = error instanceof CorruptStoreError
-      ? `the stored data cannot be trusted: ${error.message}. Nothing was changed; restore the file from a backup or move it away to start an empty bank.`
+      ? `the stored data cannot be trusted: ${error.message}`
       : error instanceof Error
       ? error.message
       : String(error);

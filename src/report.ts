@@ -1,5 +1,5 @@
 /** Formats scan results and robbery plans for the terminal (tables) and for scripts (JSON, bigints as strings). */
-import type { ScannedBank, ScanResult } from "./peers/scan.ts";
+import { portRange, type ScannedBank, type ScanResult } from "./peers/scan.ts";
 import type { RobberyPlan } from "./plan/robbery.ts";
 
 interface BankRow {
@@ -45,6 +45,11 @@ export function scanJson(result: ScanResult): string {
 /** Lines saying which banks were left out of a scan and why. */
 export function problemLines(result: ScanResult): string[] {
   return result.problems.map((p) => `left out ${p.code}:${p.port}: ${p.reason}`);
+}
+
+/** What a scan that found no bank says: where it looked. */
+export function nothingFoundLine(result: ScanResult): string {
+  return `no bank answered on ${result.subnet}, ports ${portRange(result.ports)} (${result.probes} probes)`;
 }
 
 /** `{"target","reachable","exact","banks":[…],"amount","clients"}`. */

@@ -17,12 +17,12 @@ export async function fsyncDirectory(path: string): Promise<void> {
   }
 }
 
-/** Calls `handler` once on the first SIGINT or SIGTERM. */
-export function onShutdownSignal(handler: (signal: string) => void): void {
+/** Calls `handler` on the first SIGINT or SIGTERM, and `again` on any later one (a second Ctrl+C). */
+export function onShutdownSignal(handler: (signal: string) => void, again: (signal: string) => void): void {
   let called = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
-      if (called) return;
+      if (called) return again(signal);
       called = true;
       handler(signal);
     });

@@ -1,4 +1,5 @@
 /** Small file helpers for the ledger: writes that cannot be cut short in silence, atomic replacement, removal. */
+import { Buffer } from "node:buffer";
 import { promises as fs, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { fsyncDirectory } from "../runtime.ts";
@@ -49,4 +50,31 @@ export async function replaceDurably(path: string, bytes: Uint8Array): Promise<v
   }
   await fs.rename(tmp, path);
   await fsyncDirectory(dirname(path));
+}
+
+/**
+ * Writes `bytes` to a new file durably (fsynced, directory too), never over an existing one: when
+ * `path` is taken by other bytes, `path-2`, `path-3`, … is used; a file already holding exactly
+ * these bytes is kept as it is (a repeated run). Returns the path written.
+ */
+export async function writeNewDurably(path: string, bytes: Uint8Array): Promise<string> {
+  for (let n = 1;; n++) {
+    const candidate = n === 1 ? path : `${path}-${n}`;
+    let file: fs.FileHandle;
+    try {
+      file = await fs.open(candidate, "wx");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (Buffer.from(await fs.readFile(candidate)).equals(bytes)) return candidate;
+      continue;
+    }
+    try {
+      await writeFully(file, bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await fsyncDirectory(dirname(candidate));
+    return candidate;
+  }
 }

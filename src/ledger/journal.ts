@@ -1,6 +1,7 @@
 /**
  * The append-only journal beside the snapshot: checksummed records, group-committed with one
- * fdatasync per batch (several batches syncing at once), replayed at start. A torn tail is detected and dropped.
+ * fdatasync per batch (several batches syncing at once), replayed at start. A torn tail is dropped;
+ * damage followed by valid records is reported, never dropped (see decodeRecords).
  */
 import { Buffer } from "node:buffer";
 import { promises as fs } from "node:fs";
@@ -13,11 +14,25 @@ export interface JournalRecord {
   readonly text: string;
 }
 
+/** Bytes that are not whole, valid records, with valid records after them: damage, never dropped silently. */
+export interface DamagedRegion {
+  /** Byte offset of the first unreadable byte. */
+  readonly offset: number;
+  readonly bytes: number;
+  /** How many valid records the file holds before it. */
+  readonly recordsBefore: number;
+}
+
 /** What reading the journal found. */
 export interface JournalContents {
+  /** Every valid record, in file order, including those after damaged regions. */
   readonly records: JournalRecord[];
-  /** Bytes after the last whole record (a write torn by a crash), dropped. */
+  /** Unreadable runs followed by valid records, in file order. */
+  readonly damaged: DamagedRegion[];
+  /** Unreadable bytes after the last valid record (a write torn by a crash). */
   readonly tornBytes: number;
+  /** The file's size in bytes. */
+  readonly size: number;
 }
 
 const HEADER_BYTES = 8;
@@ -41,34 +56,68 @@ export function encodeRecords(records: readonly JournalRecord[]): Uint8Array {
   return bytes;
 }
 
+/** The encoded size of one record. */
+function recordBytes(record: JournalRecord): number {
+  return HEADER_BYTES + Buffer.byteLength(`${record.seq} ${record.text}`);
+}
+
 /** Encodes one record. */
 export function encodeRecord(record: JournalRecord): Uint8Array {
   return encodeRecords([record]);
 }
 
-/** Decodes every whole record; stops at the first that is cut short or fails its checksum. */
+/** The whole, valid record starting at `offset`, with its size in bytes; undefined when there is none. */
+function recordAt(bytes: Uint8Array, view: DataView, offset: number): { record: JournalRecord; size: number } | undefined {
+  if (offset + HEADER_BYTES > bytes.length) return undefined;
+  const length = view.getUint32(offset, true);
+  if (length === 0 || length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > bytes.length) return undefined;
+  const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
+  if (crc32(body) !== view.getUint32(offset + 4, true)) return undefined;
+  let text: string;
+  try {
+    text = decoder.decode(body);
+  } catch {
+    return undefined;
+  }
+  const space = text.indexOf(" ");
+  const seq = Number(text.slice(0, space));
+  if (space < 1 || !Number.isSafeInteger(seq)) return undefined;
+  return { record: { seq, text: text.slice(space + 1) }, size: HEADER_BYTES + length };
+}
+
+/**
+ * Decodes every valid record. After bytes that are not a valid record it resynchronizes: it looks
+ * byte by byte for the next offset where a record's length and CRC-32 check out (a false match is a
+ * 2^-32 chance), so damage in the middle is told apart from a torn tail, and no record after it is lost.
+ */
 export function decodeRecords(bytes: Uint8Array): JournalContents {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const records: JournalRecord[] = [];
+  const damaged: DamagedRegion[] = [];
   let offset = 0;
-  while (offset + HEADER_BYTES <= bytes.length) {
-    const length = view.getUint32(offset, true);
-    if (length === 0 || length > MAX_RECORD_BYTES || offset + HEADER_BYTES + length > bytes.length) break;
-    const body = bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length);
-    if (crc32(body) !== view.getUint32(offset + 4, true)) break;
-    let text: string;
-    try {
-      text = decoder.decode(body);
-    } catch {
-      break;
+  while (offset < bytes.length) {
+    const found = recordAt(bytes, view, offset);
+    if (found) {
+      records.push(found.record);
+      offset += found.size;
+      continue;
     }
-    const space = text.indexOf(" ");
-    const seq = Number(text.slice(0, space));
-    if (space < 1 || !Number.isSafeInteger(seq)) break;
-    records.push({ seq, text: text.slice(space + 1) });
-    offset += HEADER_BYTES + length;
+    let next = offset + 1;
+    while (next < bytes.length && recordAt(bytes, view, next) === undefined) next++;
+    if (next >= bytes.length) break;
+    damaged.push({ offset, bytes: next - offset, recordsBefore: records.length });
+    offset = next;
   }
-  return { records, tornBytes: bytes.length - offset };
+  return { records, damaged, tornBytes: bytes.length - offset, size: bytes.length };
+}
+
+/** Reads and decodes the journal file (none: empty). Changes nothing on disk. */
+export async function readJournal(path: string): Promise<JournalContents> {
+  const bytes = await fs.readFile(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return new Uint8Array(0);
+    throw error;
+  });
+  return decodeRecords(bytes);
 }
 
 /** One batch's outcome, shared by every append in it: one promise per fsync, not per record. */
@@ -94,6 +143,7 @@ interface Written {
   /** File size once this batch is on disk. */
   readonly end: number;
   readonly lastSeq: number;
+  readonly lastRecordBytes: number;
 }
 
 /**
@@ -116,6 +166,8 @@ export class Journal {
   #size: number;
   /** Bytes written to the file (on disk or syncing). */
   #written: number;
+  /** Bytes of the last whole record on disk (0: none): compaction keeps it, see lastRecordOffset. */
+  #lastRecordBytes: number;
   /** Records waiting for the next batch; encoded together when it is written. */
   #pending: JournalRecord[] = [];
   #batch: Batch | undefined;
@@ -141,32 +193,42 @@ export class Journal {
   /** Set when a failed write could not be cut off the file: no later record could be trusted. */
   #broken: Error | undefined;
 
-  private constructor(path: string, file: fs.FileHandle, size: number) {
+  private constructor(path: string, file: fs.FileHandle, size: number, lastRecordBytes: number) {
     this.#path = path;
     this.#file = file;
     this.#size = this.#written = size;
+    this.#lastRecordBytes = lastRecordBytes;
   }
 
-  /** Opens (creating) the journal, reads its records and cuts off a torn tail so appends follow whole records. */
-  static async open(path: string): Promise<{ journal: Journal; contents: JournalContents }> {
+  /**
+   * Opens (creating) the journal for appending after `contents` (as read by readJournal), cutting off
+   * its torn tail so appends follow whole records. Damaged regions must have been dealt with before.
+   */
+  static async open(path: string, contents: JournalContents): Promise<Journal> {
+    if (contents.damaged.length > 0) throw new Error(`${path} has damaged regions: repair it before appending`);
     await removeIfExists(`${path}.tmp`);
-    const bytes = await fs.readFile(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return new Uint8Array(0);
-      throw error;
-    });
-    const contents = decodeRecords(bytes);
     const file = await fs.open(path, "a+");
-    const size = bytes.length - contents.tornBytes;
+    const size = contents.size - contents.tornBytes;
     if (contents.tornBytes > 0) {
       await file.truncate(size);
       await file.datasync();
     }
-    return { journal: new Journal(path, file, size), contents };
+    const last = contents.records.at(-1);
+    return new Journal(path, file, size, last === undefined ? 0 : recordBytes(last));
   }
 
   /** Bytes of whole records on disk. */
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * Where the last whole record on disk starts. A snapshot compacts the journal to here, not to its end:
+   * the one record it keeps (already in the snapshot, skipped at start) is what shows, should the
+   * snapshot go missing, that the journal continues from a later change than an empty bank's first.
+   */
+  get lastRecordOffset(): number {
+    return this.#size - this.#lastRecordBytes;
   }
 
   /** Appends a record; resolves when it is on disk, rejects (with every later record) when the write fails. */
@@ -242,7 +304,8 @@ export class Journal {
     this.#pending = [];
     this.#batch = undefined;
     const bytes = encodeRecords(records);
-    const written: Written = { batch, end: this.#written + bytes.length, lastSeq: records.at(-1)!.seq };
+    const last = records.at(-1)!;
+    const written: Written = { batch, end: this.#written + bytes.length, lastSeq: last.seq, lastRecordBytes: recordBytes(last) };
     let synced: Promise<void>;
     try {
       if (this.#broken) throw this.#broken;
@@ -275,6 +338,7 @@ export class Journal {
 
   #durable(written: Written): void {
     this.#size = written.end;
+    this.#lastRecordBytes = written.lastRecordBytes;
     this.onDurable?.(written.lastSeq);
     written.batch.resolve();
   }

@@ -6,11 +6,12 @@
 import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
-import { type AccountNumber, type Amount, MAX_AMOUNT, MIN_ACCOUNT } from "../protocol/values.ts";
-import { AccountTable, CorruptStoreError, LedgerError } from "./accounts.ts";
-import { Journal } from "./journal.ts";
+import { type AccountNumber, type Amount, MAX_AMOUNT } from "../protocol/values.ts";
+import { type AccountTable, LedgerError } from "./accounts.ts";
+import { Journal, readJournal } from "./journal.ts";
 import { type DataLock, lockData } from "./lock.ts";
-import { readSnapshot, writeSnapshot } from "./snapshot.ts";
+import { assertUndamaged, loadSnapshot, newerRecords, replay, storePaths } from "./recovery.ts";
+import { writeSnapshot } from "./snapshot.ts";
 
 export { CorruptStoreError, LedgerError, type LedgerFailure } from "./accounts.ts";
 
@@ -105,20 +106,21 @@ export class DurableLedger implements Ledger {
   static async open(options: LedgerOptions): Promise<DurableLedger> {
     await fs.mkdir(dirname(options.data), { recursive: true });
     const lock = await lockData(options.data);
+    let loaded: AccountTable | undefined;
     try {
-      const table = await AccountTable.open(await readSnapshot(options.data));
-      const { journal, contents } = await Journal.open(`${options.data}.journal`);
-      let seq = table.appliedSeq;
-      let replayed = 0;
-      for (const record of contents.records) {
-        if (record.seq <= seq) continue;
-        applyRecord(table, record.text);
-        seq = record.seq;
-        replayed++;
-      }
+      const paths = storePaths(options.data);
+      const snapshot = await loadSnapshot(paths);
+      loaded = snapshot.table;
+      // Everything is read and checked before anything on disk is touched: a refusal leaves the files as they were.
+      const contents = await readJournal(paths.journal);
+      assertUndamaged(contents, paths);
+      const records = newerRecords(contents, snapshot, paths);
+      const { table } = snapshot;
+      const seq = replay(table, records, snapshot.seq);
+      const journal = await Journal.open(paths.journal, contents);
       const ledger = new DurableLedger(options, lock, table, journal, {
         accounts: table.count(),
-        replayed,
+        replayed: records.length,
         tornBytes: contents.tornBytes,
       });
       ledger.#seq = seq;
@@ -126,6 +128,7 @@ export class DurableLedger implements Ledger {
       ledger.#timer.unref?.();
       return ledger;
     } catch (error) {
+      loaded?.close();
       await lock.release();
       throw error;
     }
@@ -207,7 +210,7 @@ export class DurableLedger implements Ledger {
       await this.#journal.drain();
       seq = this.#seq;
       bytes = this.#table.export(seq);
-      offset = this.#journal.size;
+      offset = this.#journal.lastRecordOffset;
     } finally {
       const held = this.#held;
       this.#held = undefined;
@@ -302,6 +305,10 @@ export class DurableLedger implements Ledger {
   /** Undoes every change not on disk, newest first: the journal has just failed every one of them. */
   #rollBack(): void {
     const undurable = this.#undurable;
+    // Their records were cut off the file, so their sequence numbers are free again: the journal stays
+    // gapless, which is how start-up tells a missing snapshot from a journal that merely follows it.
+    const first = undurable[this.#durableHead];
+    if (first !== undefined) this.#seq = first.seq - 1;
     for (let i = undurable.length - 1; i >= this.#durableHead; i--) {
       const { account, before, after } = undurable[i]!;
       this.#table.write(account, after, before);
@@ -309,18 +316,4 @@ export class DurableLedger implements Ledger {
     this.#undurable = [];
     this.#durableHead = 0;
   }
-}
-
-/** Replays one journal record: `S <account> <balance>` or `X <account>`; anything else means corruption. */
-function applyRecord(table: AccountTable, text: string): void {
-  const [op, accountText, balanceText, extra] = text.split(" ");
-  const account = Number(accountText) as AccountNumber;
-  const valid = extra === undefined && /^[0-9]{5}$/.test(accountText ?? "") && account >= MIN_ACCOUNT;
-  if (valid && op === "S" && balanceText !== undefined && /^[0-9]{1,19}$/.test(balanceText)) {
-    const balance = BigInt(balanceText);
-    if (balance <= MAX_AMOUNT) return table.write(account, table.balance(account), balance);
-  } else if (valid && op === "X" && balanceText === undefined) {
-    return table.write(account, table.balance(account), undefined);
-  }
-  throw new CorruptStoreError(`journal record '${text}' is not a valid change`);
 }

@@ -14,10 +14,22 @@ export type PeerErrorKind = "refused" | "timeout" | "closed" | "too_long";
 
 /** An exchange with another bank that gave no reply line. */
 export class PeerError extends Error {
-  constructor(readonly kind: PeerErrorKind, message: string) {
+  /**
+   * `delivered`: the request was written to an established connection, so the other bank may have acted
+   * on it; false only when no connection was made (refused, or no time left to connect).
+   */
+  constructor(readonly kind: PeerErrorKind, message: string, readonly delivered = kind !== "refused") {
     super(message);
     this.name = "PeerError";
   }
+}
+
+/** Where an exchange connects from, and how long the connection itself may take. */
+export interface ExchangeOptions {
+  /** The address to connect from (our bank's, so the other bank logs who we are); default: the kernel's pick. */
+  readonly localAddress?: string | undefined;
+  /** Deadline for the connection alone (a scan's quick negative); default the whole `timeoutMs`. */
+  readonly connectTimeoutMs?: number;
 }
 
 /** The most bytes of one reply line kept in memory; a peer streaming garbage fails with "too_long". */
@@ -68,26 +80,27 @@ class ReplyReader {
 
 /**
  * Sends `line` + CR LF as one write to host:port and returns the first non-blank reply line, trimmed;
- * connect and reply together take at most `timeoutMs`. Throws PeerError. `localAddress` makes the
- * other bank see our bank's address rather than whatever source address the kernel picks.
+ * connect and reply together take at most `timeoutMs`, the connect alone at most `connectTimeoutMs`.
+ * Throws PeerError.
  */
 export function exchange(
   host: string,
   port: number,
   line: string,
   timeoutMs: number,
-  localAddress?: string,
+  options: ExchangeOptions = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     // A spent deadline must not even connect: the request could be delivered before the timer fires.
     if (!(timeoutMs > 0)) {
-      reject(new PeerError("timeout", `no time left to reach ${host}:${port}`));
+      reject(new PeerError("timeout", `no time left to reach ${host}:${port}`, false));
       return;
     }
+    const started = performance.now();
     const reader = new ReplyReader();
     let connected = false;
     let settled = false;
-    const socket = connect({ host, port, localAddress });
+    const socket = connect({ host, port, localAddress: options.localAddress });
     const finish = (outcome: string | PeerError): void => {
       if (settled) return;
       settled = true;
@@ -100,12 +113,21 @@ export function exchange(
     const where = `${host}:${port}`;
     // A connect that times out is reported as "timeout", not "refused": nothing was delivered, but the
     // deadline is spent, so no caller could retry anyway.
-    const timer = setTimeout(
-      () => finish(new PeerError("timeout", `${where} did not ${connected ? "answer" : "accept"} within ${Math.round(timeoutMs)} ms`)),
-      timeoutMs,
-    );
+    // A deadline is judged after the event loop's pending I/O: on a busy loop the timer and a connection
+    // or reply that arrived in time are ready together, and the timer's phase runs first.
+    const expire = (ms: number, onlyUnconnected: boolean) => () =>
+      setImmediate(() => {
+        if (onlyUnconnected && connected) return;
+        finish(new PeerError("timeout", `${where} did not ${connected ? "answer" : "accept"} within ${Math.round(ms)} ms`, connected));
+      });
+    const connectMs = Math.min(timeoutMs, options.connectTimeoutMs ?? timeoutMs);
+    let timer = setTimeout(expire(connectMs, connectMs < timeoutMs), connectMs);
     socket.on("connect", () => {
       connected = true;
+      if (connectMs < timeoutMs) {
+        clearTimeout(timer);
+        timer = setTimeout(expire(timeoutMs, false), timeoutMs - (performance.now() - started));
+      }
       // Many banks treat each TCP read as one command: the request must leave in one segment.
       socket.setNoDelay(true);
       socket.write(`${line}\r\n`);

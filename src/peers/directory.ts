@@ -1,6 +1,5 @@
 /** Forwarding to other banks: finds the port a bank listens on, remembers it, relays one line. */
 import { logger } from "../log.ts";
-import { BankError } from "../protocol/messages.ts";
 import type { BankCode } from "../protocol/values.ts";
 import { BANK_PORTS, exchange, expectReply, PeerError } from "./client.ts";
 
@@ -13,6 +12,17 @@ export const MAX_FORWARDS_IN_FLIGHT = 256;
 
 const log = logger("peers");
 
+/**
+ * A forward that got no reply. `delivered` says whether the request may have reached the other bank
+ * (it was written to an open connection): then its outcome is unknown, not "unreachable".
+ */
+export class ForwardError extends Error {
+  constructor(readonly bank: BankCode, readonly delivered: boolean, reason: string) {
+    super(reason);
+    this.name = "ForwardError";
+  }
+}
+
 /** Finds other banks by their bank code and relays commands to them. */
 export class BankDirectory {
   readonly #timeoutMs: number;
@@ -24,24 +34,31 @@ export class BankDirectory {
   readonly #probes = new Map<BankCode, Promise<number | undefined>>();
   #inFlight = 0;
 
+  /** BC replies from this bank (its code, on its port) are its own voice, never another bank's. */
+  readonly #self: { code: string; port: number } | undefined;
+
   /**
    * `timeoutMs` bounds a whole forward (probe included); `ports` defaults to 65525–65535;
-   * `localAddress` is the address we connect from (our own, so the other bank logs who we are).
+   * `localAddress` is the address we connect from (our own, so the other bank logs who we are);
+   * `self` is our bank code and port: a bank listening on every address must not find itself by probing.
    */
-  constructor(options: { timeoutMs: number; ports?: readonly number[]; localAddress?: string }) {
+  constructor(
+    options: { timeoutMs: number; ports?: readonly number[]; localAddress?: string; self?: { code: string; port: number } },
+  ) {
     this.#timeoutMs = options.timeoutMs;
     this.#ports = options.ports ?? BANK_PORTS;
     this.#localAddress = options.localAddress;
+    this.#self = options.self;
   }
 
-  /** Sends `line` to the bank with code `bank` and returns its reply line as it came; throws BankError bank_unreachable. */
+  /** Sends `line` to the bank with code `bank` and returns its reply line as it came; throws ForwardError. */
   async forward(bank: BankCode, line: string): Promise<string> {
     const started = performance.now();
     const deadline = started + this.#timeoutMs;
-    const fail = (port: number | undefined, reason: string): BankError => {
+    const fail = (port: number | undefined, reason: string, delivered = false): ForwardError => {
       const ms = Math.round(performance.now() - started);
-      log.warn("Forward {line} to {bank} failed: {reason}", { event: "forward_failed", bank, port, line, reason, ms });
-      return new BankError("bank_unreachable", { ip: bank });
+      log.warn("Forward {line} to {bank} failed: {reason}", { event: "forward_failed", bank, port, line, reason, delivered, ms });
+      return new ForwardError(bank, delivered, reason);
     };
     if (this.#inFlight >= MAX_FORWARDS_IN_FLIGHT) throw fail(undefined, `more than ${MAX_FORWARDS_IN_FLIGHT} forwards in flight`);
     this.#inFlight++;
@@ -56,7 +73,7 @@ export class BankDirectory {
           probed = true;
         }
         try {
-          const reply = await exchange(bank, port, line, deadline - performance.now(), this.#localAddress);
+          const reply = await exchange(bank, port, line, deadline - performance.now(), { localAddress: this.#localAddress });
           const ms = Math.round(performance.now() - started);
           log.info("Forward {line} to {bank}:{port} -> {reply}", { event: "forward", bank, port, line, reply, ms });
           return reply;
@@ -64,7 +81,7 @@ export class BankDirectory {
           if (!(error instanceof PeerError)) throw error;
           // Only a refused connection proves nothing was delivered; after a timeout or a close the other
           // bank may have applied the command (a deposit twice is worse than an unreachable error).
-          if (error.kind !== "refused" || probed) throw fail(port, error.message);
+          if (error.kind !== "refused" || probed) throw fail(port, error.message, error.delivered);
           // The bank moved or restarted on another port: forget the old one and look again, once.
           if (this.#known.get(bank) === port) this.#known.delete(bank);
           port = undefined;
@@ -93,10 +110,12 @@ export class BankDirectory {
       let pending = this.#ports.length;
       if (pending === 0) resolve(undefined);
       for (const port of this.#ports) {
-        exchange(bank, port, "BC", deadline - performance.now(), this.#localAddress)
+        exchange(bank, port, "BC", deadline - performance.now(), { localAddress: this.#localAddress })
           .then((reply) => {
+            const fields = expectReply(reply, "BC");
+            const isSelf = port === this.#self?.port && fields?.[0] === this.#self.code;
             // Later answers from other ports lose: the first port to answer keeps the bank.
-            if (found === undefined && expectReply(reply, "BC") !== undefined) {
+            if (found === undefined && fields !== undefined && !isSelf) {
               found = port;
               this.#known.set(bank, port);
               resolve(port);

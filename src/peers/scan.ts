@@ -1,7 +1,7 @@
 /** Subnet scan: which banks answer on which host and port, and how much money and how many clients each has. */
 import { logger } from "../log.ts";
 import { parseBankCode, parsePeerNumber } from "../protocol/values.ts";
-import { BANK_PORTS, exchange, expectReply } from "./client.ts";
+import { BANK_PORTS, exchange, expectReply, PeerError } from "./client.ts";
 
 /** A bank found by the scan, with its totals. */
 export interface ScannedBank {
@@ -14,7 +14,7 @@ export interface ScannedBank {
   clients: bigint;
 }
 
-/** A bank that answered BC but is left out of the result, and why. */
+/** A host that accepted a connection on a bank port but is left out of the result (no valid BC, BA or BN), and why. */
 export interface ScanProblem {
   code: string;
   port: number;
@@ -23,6 +23,9 @@ export interface ScanProblem {
 
 /** The outcome of one scan. */
 export interface ScanResult {
+  /** The subnet and ports probed. */
+  subnet: string;
+  ports: readonly number[];
   /** Sorted by amount, largest first. */
   banks: ScannedBank[];
   problems: ScanProblem[];
@@ -47,9 +50,12 @@ export interface ScanOptions {
   ports?: readonly number[];
   /** BC probes in flight at once. */
   concurrency: number;
-  /** Deadline of one BC probe. */
+  /** How long a BC probe waits for the connection: an empty address costs no more than this. */
   probeTimeoutMs: number;
-  /** Deadline of each BA and BN question to a found bank. */
+  /**
+   * Deadline of each BA and BN question, and of a BC probe whose connection was accepted: slow banks (a
+   * process started per connection) answer after a second or more, and are banks all the same.
+   */
   timeoutMs: number;
   self?: SelfBank;
   /** The address to connect from; default: whatever the kernel picks. */
@@ -106,13 +112,21 @@ async function askNumber(
 ): Promise<bigint | string> {
   let reply: string;
   try {
-    reply = await exchange(host, port, code, timeoutMs, localAddress);
+    reply = await exchange(host, port, code, timeoutMs, { localAddress });
   } catch (error) {
     return `${code}: ${(error as Error).message}`;
   }
   const fields = expectReply(reply, code);
   const value = fields?.length === 1 ? parsePeerNumber(fields[0]!) : undefined;
   return value ?? `${code} answered ${JSON.stringify(reply)}`;
+}
+
+/** `65525–65535`, or the list when the ports are not one run. */
+export function portRange(ports: readonly number[]): string {
+  const first = ports[0];
+  const last = ports.at(-1);
+  if (first === undefined || last === undefined) return "none";
+  return ports.every((p, i) => p === first + i) ? (first === last ? `${first}` : `${first}–${last}`) : ports.join(",");
 }
 
 /** Finds every bank in the subnet (BC on each host and port), then asks each for BA and BN. */
@@ -129,16 +143,25 @@ export async function scanNetwork(options: ScanOptions): Promise<ScanResult> {
   const found = new Map<string, { ports: number[]; reportedCode: string }>();
   let done = 0;
   let lastProgress = 0;
+  const problems: ScanProblem[] = [];
   await pool(targets, options.concurrency, async ({ host, port }) => {
     try {
-      const fields = expectReply(await exchange(host, port, "BC", options.probeTimeoutMs, options.localAddress), "BC");
+      const reply = await exchange(host, port, "BC", options.timeoutMs, {
+        localAddress: options.localAddress,
+        connectTimeoutMs: options.probeTimeoutMs,
+      });
+      const fields = expectReply(reply, "BC");
       if (fields !== undefined) {
         const entry = found.get(host) ?? { ports: [], reportedCode: fields[0] ?? "" };
         entry.ports.push(port);
         found.set(host, entry);
+      } else {
+        problems.push({ code: host, port, reason: `BC answered ${JSON.stringify(reply)}` });
       }
-    } catch {
-      // Refused or silent: no bank there. That is the answer for almost every probe.
+    } catch (error) {
+      // Refused, or no connection in time: no bank there, the answer for almost every probe. A host that
+      // took the connection and then said nothing useful is worth naming.
+      if (error instanceof PeerError && error.delivered) problems.push({ code: host, port, reason: `BC: ${error.message}` });
     }
     done++;
     const now = performance.now();
@@ -150,7 +173,6 @@ export async function scanNetwork(options: ScanOptions): Promise<ScanResult> {
   options.onProgress?.(done, targets.length, found.size);
 
   const banks: ScannedBank[] = [];
-  const problems: ScanProblem[] = [];
   const candidates: { code: string; port: number; reportedCode: string }[] = [];
   for (const [code, { ports: answered, reportedCode }] of found) {
     answered.sort((a, b) => a - b);
@@ -176,13 +198,16 @@ export async function scanNetwork(options: ScanOptions): Promise<ScanResult> {
   banks.sort((a, b) => (a.amount === b.amount ? toInt(a.code) - toInt(b.code) : a.amount > b.amount ? -1 : 1));
   problems.sort((a, b) => toInt(a.code) - toInt(b.code) || a.port - b.port);
   const ms = Math.round(performance.now() - started);
-  log.info("Scan of {subnet}: {banks} banks, {problems} problems, {probes} probes in {ms} ms", {
+  log.info("Scan of {subnet} ports {ports}: {found} banks, {left} left out, {probes} probes in {ms} ms", {
     event: "scan",
     subnet: options.subnet,
+    ports: portRange(ports),
     probes: targets.length,
-    banks: banks.length,
-    problems: problems.length,
+    found: banks.length,
+    left: problems.length,
+    banks: banks.map((b) => ({ code: b.code, port: b.port, amount: String(b.amount), clients: String(b.clients) })),
+    left_out: problems,
     ms,
   });
-  return { banks, problems, probes: targets.length, ms };
+  return { subnet: options.subnet, ports, banks, problems, probes: targets.length, ms };
 }

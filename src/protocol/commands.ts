@@ -58,7 +58,7 @@ function accountField(text: string): AccountRef {
   const accountText = text.slice(0, slash);
   const account = parseAccount(accountText);
   if (account === "malformed") throw new BankError("malformed_account", { text: clip(text) });
-  if (account === "out_of_range") throw new BankError("account_out_of_range", { text: accountText });
+  if (account === "out_of_range") throw new BankError("account_out_of_range", { text: clip(accountText) });
   const ipText = text.slice(slash + 1);
   const bank = parseBankCode(ipText);
   if (bank === undefined) throw new BankError("malformed_ip", { text: clip(ipText) });
@@ -78,7 +78,8 @@ function clip(text: string): string {
   return short.replace(/[\x00-\x1f\x7f]/g, "?");
 }
 
-const SEPARATORS = /[ \t]+/;
+/** Any run of Unicode white space (a no-break space included) separates fields, as it looks like one. */
+const SEPARATORS = /\s+/;
 
 /**
  * Parses a line (without its line end). Returns undefined for a blank line, which gets no reply;

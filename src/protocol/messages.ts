@@ -18,6 +18,9 @@ export type ErrorKey =
   | "account_not_empty"
   | "no_free_accounts"
   | "bank_unreachable"
+  | "forward_outcome_unknown"
+  | "forward_no_answer"
+  | "idle_timeout"
   | "store_failed"
   | "line_too_long"
   | "invalid_utf8"
@@ -49,7 +52,11 @@ const EN: Record<ErrorKey, string> = {
   balance_overflow: "Deposit refused: the balance of account {account} would exceed 9223372036854775807.",
   account_not_empty: "Account {account} still holds money; only an account with balance 0 can be closed.",
   no_free_accounts: "No free account numbers are left in this bank.",
-  bank_unreachable: "The bank at {ip} cannot be reached or did not answer in time.",
+  bank_unreachable: "The bank at {ip} cannot be reached; nothing was sent to it.",
+  forward_outcome_unknown:
+    "The bank at {ip} got the request but did not answer in time: the change may or may not have been made there. Check with AB {account}/{ip} before trying again.",
+  forward_no_answer: "The bank at {ip} got the request but did not answer in time.",
+  idle_timeout: "No command for {seconds} s; closing the connection.",
   store_failed: "The bank cannot write to its store; the change was not made, try again later.",
   line_too_long: "Line too long; a command is at most 8192 bytes.",
   invalid_utf8: "The line is not valid UTF-8.",
@@ -71,7 +78,11 @@ const CS: Record<ErrorKey, string> = {
   balance_overflow: "Vklad odmítnut: zůstatek účtu {account} by překročil 9223372036854775807.",
   account_not_empty: "Na účtu {account} jsou peníze; zrušit lze jen účet se zůstatkem 0.",
   no_free_accounts: "V této bance už nejsou volná čísla účtů.",
-  bank_unreachable: "Banka {ip} není dostupná nebo neodpověděla včas.",
+  bank_unreachable: "Banka {ip} není dostupná; nic jí nebylo odesláno.",
+  forward_outcome_unknown:
+    "Banka {ip} požadavek dostala, ale neodpověděla včas: změna tam možná proběhla, možná ne. Než to zkusíte znovu, ověřte to příkazem AB {account}/{ip}.",
+  forward_no_answer: "Banka {ip} požadavek dostala, ale neodpověděla včas.",
+  idle_timeout: "Žádný příkaz {seconds} s; spojení se ukončuje.",
   store_failed: "Banka nemůže zapisovat do úložiště; změna nebyla provedena, zkuste to později.",
   line_too_long: "Příliš dlouhý řádek; příkaz má nejvýše 8192 bajtů.",
   invalid_utf8: "Řádek není platné UTF-8.",
@@ -86,9 +97,16 @@ function fill(template: string, params: MessageParams): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
 }
 
+/** Usage texts name their fields in the reader's language. */
+const CS_FIELDS: Readonly<Record<string, string>> = { "<account>": "<účet>", "<number>": "<číslo>" };
+
 /** The `ER …` reply line for an error, without the line end. */
 export function errorLine(language: Language, error: BankError): string {
-  return `ER ${fill(TEXTS[language][error.key], error.params)}`;
+  let { params } = error;
+  if (language === "cs" && params.usage !== undefined) {
+    params = { ...params, usage: params.usage.replace(/<account>|<number>/g, (field) => CS_FIELDS[field]!) };
+  }
+  return `ER ${fill(TEXTS[language][error.key], params)}`;
 }
 
 /** Joins bank codes as a sentence: `a`, `a and b`, `a, b and c` (Czech: `a`, `a a b`). */
@@ -106,30 +124,48 @@ function clientsPhrase(language: Language, clients: bigint): { count: string; cs
   return { count: `${clients} ${clients === 1n ? "client" : "clients"}`, cs: "many" };
 }
 
-/** The `RP …` reply for a reachable plan. */
+/** The sentence saying how many found banks the plan could not count, or nothing when none. */
+function leftOutSentence(language: Language, leftOut: number): string {
+  if (leftOut === 0) return "";
+  return language === "cs"
+    ? ` Vynecháno bank: ${leftOut} (bez platné odpovědi na BC, BA nebo BN).`
+    : ` ${leftOut} ${leftOut === 1 ? "bank" : "banks"} left out (no valid answer to BC, BA or BN).`;
+}
+
+/** The `RP …` reply for a reachable plan; `leftOut` counts hosts on bank ports that gave no valid BC, BA or BN. */
 export function planLine(
   language: Language,
   plan: { target: bigint; codes: readonly string[]; amount: bigint; clients: bigint },
+  leftOut = 0,
 ): string {
   const { target, amount, clients } = plan;
+  const tail = leftOutSentence(language, leftOut);
   if (plan.codes.length === 0) {
     return language === "cs"
-      ? `RP K dosažení ${target} není třeba vyloupit žádnou banku (získáte 0) a nebude poškozen žádný klient.`
-      : `RP To reach ${target}, rob no bank: 0 taken, 0 clients hurt.`;
+      ? `RP K dosažení ${target} není třeba vyloupit žádnou banku (získáte 0) a nebude poškozen žádný klient.${tail}`
+      : `RP To reach ${target}, rob no bank: 0 taken, 0 clients hurt.${tail}`;
   }
   const codes = listCodes(language, plan.codes);
   const hurt = clientsPhrase(language, clients);
   if (language === "cs") {
     const verb = hurt.cs === "one" ? "bude poškozen" : hurt.cs === "few" ? "budou poškozeni" : "bude poškozeno";
-    return `RP K dosažení ${target} je třeba vyloupit ${plan.codes.length === 1 ? "banku" : "banky"} ${codes} (získáte ${amount}) a ${verb} jen ${hurt.count}.`;
+    return `RP K dosažení ${target} je třeba vyloupit ${plan.codes.length === 1 ? "banku" : "banky"} ${codes} (získáte ${amount}) a ${verb} jen ${hurt.count}.${tail}`;
   }
-  return `RP To reach ${target}, rob ${plan.codes.length === 1 ? "bank" : "banks"} ${codes}: ${amount} taken, ${hurt.count} hurt.`;
+  return `RP To reach ${target}, rob ${plan.codes.length === 1 ? "bank" : "banks"} ${codes}: ${amount} taken, ${hurt.count} hurt.${tail}`;
 }
 
 /** The `RP …` reply when the whole network holds less than the target. */
-export function unreachableLine(language: Language, target: bigint, amount: bigint, clients: bigint): string {
+export function unreachableLine(language: Language, target: bigint, amount: bigint, clients: bigint, leftOut = 0): string {
   const hurt = clientsPhrase(language, clients);
+  const tail = leftOutSentence(language, leftOut);
   return language === "cs"
-    ? `RP Částku ${target} nelze získat: celá síť má jen ${amount} (${hurt.count}).`
-    : `RP ${target} cannot be reached: the whole network holds only ${amount} (${hurt.count}).`;
+    ? `RP Částku ${target} nelze získat: celá síť má jen ${amount} (${hurt.count}).${tail}`
+    : `RP ${target} cannot be reached: the whole network holds only ${amount} (${hurt.count}).${tail}`;
+}
+
+/** Said under a plan whose search hit its time limit. */
+export function notExactNote(language: Language): string {
+  return language === "cs"
+    ? "(hledání narazilo na časový limit: nejlepší nalezený plán, optimum není prokázáno)"
+    : "(the search hit its time limit: the best plan found, not proven optimal)";
 }

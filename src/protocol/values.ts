@@ -17,11 +17,14 @@ export const MAX_AMOUNT: Amount = 9223372036854775807n;
 const DIGITS = /^[0-9]+$/;
 const OCTET = /^(0|[1-9][0-9]{0,2})$/;
 
-/** Parses exactly five digits into an account number; a number outside 10000–99999 is "out of range". */
+/**
+ * Parses an account number: exactly five digits, 10000–99999. Any other run of digits (9999, 01234,
+ * 123456) is "out of range", anything that is not digits "malformed": the same rule whatever the length.
+ */
 export function parseAccount(text: string): AccountNumber | "malformed" | "out_of_range" {
-  if (!/^[0-9]{5}$/.test(text)) return "malformed";
-  const n = Number(text);
-  return n < MIN_ACCOUNT ? "out_of_range" : (n as AccountNumber);
+  if (!DIGITS.test(text)) return "malformed";
+  if (text.length !== 5 || text[0] === "0") return "out_of_range";
+  return Number(text) as AccountNumber;
 }
 
 /** The last bank code parsed: nearly every command names the same one (ours), so it is checked once. */

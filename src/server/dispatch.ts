@@ -1,19 +1,22 @@
 /** Command -> ledger or peers -> reply line. The only place that decides local versus forwarded. */
-import { type Command, formatCommand } from "../protocol/commands.ts";
+import { type AccountRef, type Command, formatCommand } from "../protocol/commands.ts";
 import { BankError, type Language, planLine, unreachableLine } from "../protocol/messages.ts";
 import { type BankCode, formatAccount } from "../protocol/values.ts";
 import { type Ledger, LedgerError, type MaybePromise } from "../ledger/ledger.ts";
 import type { RobberyPlan } from "../plan/robbery.ts";
+import { ForwardError } from "../peers/directory.ts";
 
 /** What a command can reach: our ledger, other banks, the network plan. */
 export interface DispatchContext {
   readonly bankCode: BankCode;
+  /** Every address this bank can be reached on (bank code, host, …): accounts naming one are ours, never forwarded. */
+  readonly ownAddresses: ReadonlySet<string>;
   readonly language: Language;
   readonly ledger: Ledger;
-  /** Sends a canonical command line to the bank `bank`; resolves with its reply line as it came. */
+  /** Sends a canonical command line to the bank `bank`; resolves with its reply line as it came, rejects with ForwardError. */
   forward(bank: BankCode, line: string): Promise<string>;
-  /** Scans the network and plans the robbery. */
-  plan(target: bigint): Promise<RobberyPlan>;
+  /** Scans the network and plans the robbery; `leftOut` counts banks found but left out of the plan. */
+  plan(target: bigint): Promise<RobberyPlan & { leftOut: number }>;
 }
 
 /** Executes one command; the reply line, without line end. Throws BankError for a refusal. */
@@ -30,13 +33,17 @@ export function dispatch(ctx: DispatchContext, command: Command): MaybePromise<s
     case "RP":
       return ctx.plan(command.amount).then((plan) =>
         plan.reachable
-          ? planLine(ctx.language, { ...plan, codes: plan.banks.map((b) => b.code) })
-          : unreachableLine(ctx.language, plan.target, plan.amount, plan.clients)
+          ? planLine(ctx.language, { ...plan, codes: plan.banks.map((b) => b.code) }, plan.leftOut)
+          : unreachableLine(ctx.language, plan.target, plan.amount, plan.clients, plan.leftOut)
       );
     default:
       break;
   }
-  if (command.bank !== ctx.bankCode) return ctx.forward(command.bank, formatCommand(command));
+  if (!ctx.ownAddresses.has(command.bank)) {
+    return ctx.forward(command.bank, formatCommand(command)).catch((error: unknown) => {
+      throw error instanceof ForwardError ? forwardRefusal(error, command) : error;
+    });
+  }
   const { account } = command;
   switch (command.code) {
     case "AD":
@@ -48,6 +55,17 @@ export function dispatch(ctx: DispatchContext, command: Command): MaybePromise<s
     case "AR":
       return ledgerCall(ctx.ledger.close(account), () => "AR");
   }
+}
+
+/**
+ * The refusal for a forward without a reply. Only when nothing reached the other bank is it
+ * "unreachable"; once the request was delivered, a change may have been made there: say so, and how to check.
+ */
+function forwardRefusal(error: ForwardError, command: Command & AccountRef): BankError {
+  const ip = command.bank;
+  if (!error.delivered) return new BankError("bank_unreachable", { ip });
+  if (command.code === "AB") return new BankError("forward_no_answer", { ip });
+  return new BankError("forward_outcome_unknown", { ip, account: String(command.account) });
 }
 
 /** Formats a ledger result, synchronously when it is already there. */

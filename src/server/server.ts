@@ -6,7 +6,7 @@ import { BankError, errorLine, type Language } from "../protocol/messages.ts";
 import type { MaybePromise } from "../ledger/ledger.ts";
 import { logCommand, logger } from "../log.ts";
 import { asBankError, dispatch, type DispatchContext } from "./dispatch.ts";
-import { Session } from "./session.ts";
+import { type CloseReason, Session } from "./session.ts";
 
 /** How the server listens and treats clients. */
 export interface ServerOptions {
@@ -18,6 +18,12 @@ export interface ServerOptions {
 }
 
 const log = logger("server");
+
+const DISCONNECT_MESSAGES: Record<Exclude<CloseReason, "idle">, string> = {
+  left: "Client {peer} disconnected",
+  error: "Client {peer} connection failed",
+  shutdown: "Client {peer} disconnected by shutdown",
+};
 
 /** How long a refused client may keep its half of the connection open. */
 const REFUSED_LINGER_MS = 2000;
@@ -70,13 +76,22 @@ export class BankServer {
       socket.on("error", () => socket.destroy());
       return;
     }
+    const seconds = this.#options.clientTimeoutMs / 1000;
+    const idleLine = errorLine(this.#options.language, new BankError("idle_timeout", { seconds: String(seconds) }));
     const peerJson = JSON.stringify(peer);
-    const session = new Session(socket, (frame) => this.#handle(frame, peer, peerJson), this.#options.clientTimeoutMs);
+    const session = new Session(socket, (frame) => this.#handle(frame, peer, peerJson), {
+      idleTimeoutMs: this.#options.clientTimeoutMs,
+      idleLine,
+    });
     this.#sessions.add(session);
     log.debug("Client {peer} connected", { event: "connect", peer });
-    void session.closed.then(() => {
+    void session.closed.then((reason) => {
       this.#sessions.delete(session);
-      log.debug("Client {peer} disconnected", { event: "disconnect", peer });
+      if (reason === "idle") {
+        log.info("Client {peer} disconnected after {seconds} s without a command", { event: "idle_disconnect", peer, seconds });
+      } else {
+        log.debug(DISCONNECT_MESSAGES[reason], { event: "disconnect", peer, reason });
+      }
     });
   }
 
@@ -85,7 +100,9 @@ export class BankServer {
     const started = performance.now();
     if (frame.kind !== "line") {
       const refusal = new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8");
-      return this.#logged(peerJson, `<${frame.kind}>`, started, this.#refusal(refusal, peer, frame.kind));
+      // The log shows what was refused: its first bytes, escaped.
+      const request = `<${frame.kind}> ${frame.preview}`;
+      return this.#logged(peerJson, request, started, this.#refusal(refusal, peer, request));
     }
     const request = frame.text;
     let result: MaybePromise<string>;

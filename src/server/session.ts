@@ -11,8 +11,19 @@ const MAX_IN_FLIGHT = 1024;
 /** Commands run per event-loop turn for one client, so a flood from one cannot stall the others. */
 const FRAMES_PER_TURN = 64;
 
-/** At shutdown, how long a client may keep its half open after its last reply. */
-const SHUTDOWN_LINGER_MS = 1000;
+/** At shutdown or after an idle disconnect, how long a client may keep its half open after our last line. */
+const LINGER_MS = 1000;
+
+/** Why a connection ended: the client left, it was idle too long, it failed, or the bank is stopping. */
+export type CloseReason = "left" | "idle" | "error" | "shutdown";
+
+/** How a session treats its client. */
+export interface SessionOptions {
+  /** Silence after which the client is disconnected; the clock runs only while no command is in progress. */
+  readonly idleTimeoutMs: number;
+  /** The line (without line end) sent to an idle client before closing. */
+  readonly idleLine: string;
+}
 
 interface Slot {
   reply: string | undefined;
@@ -36,13 +47,18 @@ export class Session {
   #draining = false;
   #stopping = false;
   #discarding = false;
-  readonly #closed: Promise<void>;
+  #reason: CloseReason = "left";
+  readonly #idleLine: string;
+  readonly #closed: Promise<CloseReason>;
 
-  constructor(socket: Socket, handle: FrameHandler, idleTimeoutMs: number) {
+  constructor(socket: Socket, handle: FrameHandler, options: SessionOptions) {
     this.#socket = socket;
     this.#handle = handle;
+    this.#idleLine = options.idleLine;
     socket.setNoDelay(true);
-    socket.setTimeout(idleTimeoutMs, () => socket.destroy());
+    // Node's socket timeout measures silence in both directions and re-arms on the next read or write, so
+    // after a slow command it restarts with our reply: the clock measures the client's silence only.
+    socket.setTimeout(options.idleTimeoutMs, () => this.#onIdle());
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => {
       this.#draining = false;
@@ -50,13 +66,31 @@ export class Session {
     });
     // A client that half-closes (`printf … | nc`) still gets the replies to everything it sent.
     socket.on("end", () => this.#finish());
-    socket.on("error", () => socket.destroy());
-    this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    socket.on("error", () => {
+      this.#reason = "error";
+      socket.destroy();
+    });
+    this.#closed = new Promise((resolve) => socket.once("close", () => resolve(this.#reason)));
   }
 
-  /** Resolves when the connection is gone. */
-  get closed(): Promise<void> {
+  /** Resolves, with the reason, when the connection is gone. */
+  get closed(): Promise<CloseReason> {
     return this.#closed;
+  }
+
+  /** A command received and not yet answered: the client is waiting for us, not idle. */
+  #busy(): boolean {
+    return this.#backlogHead < this.#backlog.length || this.#head < this.#queue.length;
+  }
+
+  #onIdle(): void {
+    if (this.#busy() || this.#stopping) return;
+    this.#reason = "idle";
+    this.#stopping = true;
+    this.#discarding = true;
+    this.#socket.end(`${this.#idleLine}\r\n`);
+    this.#socket.resume();
+    setTimeout(() => this.#socket.destroy(), LINGER_MS).unref();
   }
 
   /**
@@ -64,6 +98,7 @@ export class Session {
    * on is read and dropped: left unread it would hold the connection open (and reset it on close).
    */
   async stop(): Promise<void> {
+    if (!this.#stopping) this.#reason = "shutdown";
     this.#discarding = true;
     this.#finish();
     this.#socket.resume();
@@ -81,7 +116,7 @@ export class Session {
       if (this.#socket.writableEnded) return;
       this.#socket.end();
       // At shutdown a client that keeps its side open must not keep the bank from exiting.
-      if (this.#discarding) setTimeout(() => this.#socket.destroy(), SHUTDOWN_LINGER_MS).unref();
+      if (this.#discarding) setTimeout(() => this.#socket.destroy(), LINGER_MS).unref();
     }
   }
 

@@ -1,33 +1,27 @@
 /**
  * The `bank` command line: help, version, exit codes, config validation, flags over the config file,
- * and what a missing config file means. Addresses: 127.0.0.16–127.0.0.18, ports 65525 and 65530–65531.
+ * and what a missing config file means. Addresses: 127.0.0.16–127.0.0.19, ports 65525 and 65530–65532.
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { BankClient, bankCommand, BankProcess, runBank } from "../helpers/bank_process.ts";
+import { BankClient, bankCommand, BankProcess, runBank, testDir } from "../helpers/bank_process.ts";
+import { startFakePeer } from "../helpers/fake_peer.ts";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../..");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
-const dirs: string[] = [];
 const children: ChildProcess[] = [];
-/** Kills what is still running and removes the dirs (called per describe: deno test --filter skips a file-level after). */
+/** Kills what is still running (called per describe: deno test --filter skips a file-level after). */
 function cleanup(): void {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 after(cleanup);
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "bank-cli-"));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = (): string => testDir("bank-cli-");
 
 /** Writes a config file (data and log inside the dir) and returns its path. */
 function configFile(values: Record<string, unknown>, dir = tempDir()): string {
@@ -144,6 +138,95 @@ describe("bank CLI", () => {
     }
   });
 
+  it("exits 2 naming the key for a null value instead of taking the default", async () => {
+    const { code, lines } = await refusedConfig({ port: null });
+    assert.equal(code, 2, lines.join("\n"));
+    assert.match(lines[0]!, /config key "port" has invalid value null/);
+  });
+
+  it("names the flag, not a config key, for a bad flag value", async () => {
+    const port = await runBank(["serve", "--port", "70000"], { cwd: tempDir() });
+    assert.equal(port.code, 2, port.stderr);
+    assert.match(port.stderr, /^bank: option '--port <n>' argument '70000' is invalid/);
+    const subnet = await runBank(["scan", "--subnet", "10.0.0.0/8"], { cwd: tempDir() });
+    assert.equal(subnet.code, 2, subnet.stderr);
+    assert.match(subnet.stderr, /^bank: option '--subnet <cidr>' argument '10\.0\.0\.0\/8' is invalid/);
+    assert.doesNotMatch(`${port.stderr}${subnet.stderr}`, /config key/);
+  });
+
+  it("lists only the options that mean something for scan and plan", async () => {
+    for (const command of ["scan", "plan"]) {
+      const { code, stdout } = await runBank([command, "--help"]);
+      assert.equal(code, 0);
+      for (const option of ["--config", "--subnet", "--json", "--bank-code"]) assert.ok(stdout.includes(option), `${command} --help lacks ${option}`);
+      for (const option of ["--host", "--port", "--data"]) assert.ok(!stdout.includes(option), `${command} --help lists ${option}`);
+    }
+  });
+
+  it("exits 1 naming the data path when --data is a folder", async () => {
+    const folder = tempDir();
+    const { code, stderr } = await runBank(["serve", "--config", configFile({ host: "127.0.0.16", port: 65530 }), "--data", folder], {
+      cwd: tempDir(),
+    });
+    assert.equal(code, 1, stderr);
+    assert.ok(stderr.includes(folder), stderr);
+    assert.match(stderr, /is a folder; name a file in it/);
+  });
+
+  it("takes relative data and log paths in a config file from the file's folder", async () => {
+    const confDir = tempDir();
+    const file = join(confDir, "config.json");
+    writeFileSync(file, JSON.stringify({ host: "127.0.0.17", port: 65531, data: "./store/bank.db", log: "logs/bank.log" }));
+    const elsewhere = tempDir();
+    const { child, output } = await serveIn(elsewhere, ["--config", file]);
+    try {
+      const c = await BankClient.connect("127.0.0.17", 65531);
+      assert.match(await c.request("AC"), /^AC 10000\//);
+      c.close();
+      // The start line names the files, so a wrong folder is seen at once.
+      assert.ok(output().includes(join(confDir, "store/bank.db")), output());
+      assert.ok(output().includes(join(confDir, "logs/bank.log")), output());
+    } finally {
+      assert.equal(await terminate(child), 0);
+    }
+    assert.ok(existsSync(join(confDir, "store/bank.db")), "the data is beside the config file");
+    assert.ok(existsSync(join(confDir, "logs/bank.log")), "the log is beside the config file");
+    assert.ok(!existsSync(join(elsewhere, "store")) && !existsSync(join(elsewhere, "logs")), "nothing in the working folder");
+  });
+
+  it("speaks Czech in bank plan with language cs", async () => {
+    const file = configFile({ host: "127.0.0.16", port: 65530, language: "cs", scan_subnet: "127.0.0.16/32", scan_time_out: 0.05 });
+    const { code, stdout, stderr } = await runBank(["plan", "1000", "--config", file], { cwd: tempDir() });
+    assert.equal(code, 1, stderr);
+    assert.equal(stdout.trim(), "Částku 1000 nelze získat: celá síť má jen 0 (0 klientů).");
+    assert.match(stderr, /no bank answered on 127\.0\.0\.16\/32, ports 65525–65535 \(11 probes\)/);
+  });
+
+  it("stops at once on a second Ctrl+C while the first is still finishing commands", async () => {
+    // A bank that answers BC and nothing else keeps a forward, and so the shutdown, waiting.
+    const silent = await startFakePeer({ host: "127.0.0.19", port: 65532, respond: (line) => (line === "BC" ? "BC 127.0.0.19" : null) });
+    try {
+      const cwd = tempDir();
+      configFile({ host: "127.0.0.18", port: 65531, timeout: 20 }, cwd);
+      const { child, output } = await serveIn(cwd, []);
+      const c = await BankClient.connect("127.0.0.18", 65531);
+      c.write("AD 10001/127.0.0.19 5\r\n");
+      await new Promise((r) => setTimeout(r, 300));
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      process.kill(child.pid!, "SIGINT");
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(child.exitCode, null, "the first Ctrl+C waits for the forward in progress");
+      const started = performance.now();
+      process.kill(child.pid!, "SIGINT");
+      assert.equal(await exited, 1);
+      assert.ok(performance.now() - started < 2000, "the second Ctrl+C did not stop it at once");
+      assert.match(output(), /SIGINT again: stopping at once/);
+      c.close();
+    } finally {
+      await silent.close();
+    }
+  });
+
   it("exits 2 naming the file for a config file that is not JSON", async () => {
     const dir = tempDir();
     const file = join(dir, "config.json");
@@ -161,7 +244,6 @@ describe("bank CLI", () => {
 
   it("lets flags override the config file", async () => {
     const bank = new BankProcess({ host: "127.0.0.16", port: 65530, language: "en" });
-    dirs.push(bank.dir);
     const data = join(bank.dir, "elsewhere/ledger.db");
     await bank.start(["--port", "65531", "--bank-code", "10.20.30.40", "--data", data]);
     try {
@@ -213,7 +295,6 @@ describe("bank CLI", () => {
 
   it("exits 1 with one clear line when the port is taken", async () => {
     const first = new BankProcess({ host: "127.0.0.16", port: 65530 });
-    dirs.push(first.dir);
     await first.start();
     try {
       const { code, stderr } = await runBank(["serve", "--config", configFile({ host: "127.0.0.16", port: 65530 })], { cwd: tempDir() });

@@ -45,9 +45,9 @@ function parseNumber(text: string): bigint | undefined {
   return n <= MAX ? n : undefined;
 }
 
-/** A trimmed line to a command, or undefined when the protocol says it is malformed. */
-function parseStrict(trimmed: string): Cmd | undefined {
-  const fields = trimmed.split(/[ \t]+/);
+/** A trimmed line to a command, split at `separators`, or undefined when the protocol says it is malformed. */
+function parseStrict(trimmed: string, separators: RegExp): Cmd | undefined {
+  const fields = trimmed.split(separators);
   if (!/^[A-Za-z]{2}$/.test(fields[0]!)) return undefined;
   const code = fields[0]!.toUpperCase();
   if (!(code in ARITY) || fields.length !== ARITY[code]! + 1) return undefined;
@@ -73,29 +73,55 @@ function parseStrict(trimmed: string): Cmd | undefined {
 }
 
 /**
- * What a line must get: no reply (blank), an ER, or the command's own reply. "Whitespace" at the ends
- * is not pinned down by the protocol (spaces and tabs surely; NBSP, VT, BOM…?): where the reading with
- * JavaScript's trim() and the one with space/tab trimming differ, either outcome is accepted.
+ * What a line must get: no reply (blank), an ER, or the command's own reply. "Any Unicode space" leaves
+ * the edges open (tab and Zs surely; BOM, U+2028…?): where the reading with JavaScript's white space and
+ * the one with tab and Zs differ, either outcome is accepted.
  */
 type Expectation = { kind: "none" } | { kind: "error" } | { kind: "cmd"; cmd: Cmd; erAllowed: boolean } | { kind: "regenerate" };
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
-function expectationOf(bytes: Uint8Array): Expectation {
-  if (bytes.length > MAX_LINE_BYTES) return { kind: "error" };
+/**
+ * The line a person's terminal shows for these bytes (PROTOCOL.md, "People at terminals"): Backspace and
+ * DEL erase the UTF-8 character before them, other control bytes are dropped. "too_long" once it grew past
+ * 8 KiB; undefined for bytes this model leaves to the framing tests (escape sequences, telnet's IAC).
+ */
+function terminalLine(bytes: Uint8Array): Uint8Array | "too_long" | undefined {
+  const shown: number[] = [];
+  for (const byte of bytes) {
+    if (byte === 0x1b || byte === 0xff) return undefined;
+    if (byte === 0x08 || byte === 0x7f) {
+      // Back over continuation bytes (10xxxxxx) to the lead byte of the character, at most four bytes.
+      let start = shown.length - 1;
+      while (start > 0 && shown.length - start < 4 && (shown[start]! & 0xc0) === 0x80) start--;
+      shown.length = Math.max(0, start);
+    } else if (byte >= 0x20 || byte === 0x09) {
+      shown.push(byte);
+      if (shown.length > MAX_LINE_BYTES) return "too_long";
+    }
+  }
+  return Uint8Array.from(shown);
+}
+
+function expectationOf(raw: Uint8Array): Expectation {
+  const bytes = terminalLine(raw);
+  if (bytes === undefined) return { kind: "regenerate" };
+  if (bytes === "too_long") return { kind: "error" };
   let text: string;
   try {
     text = fatal.decode(bytes);
   } catch {
     return { kind: "error" };
   }
+  // "Any Unicode space separates fields": tab and the space separators (Zs) surely; JavaScript's wider
+  // white space (BOM, line and paragraph separators) either way.
   const wide = text.trim();
-  const narrow = text.replace(/^[ \t]+|[ \t]+$/g, "");
+  const narrow = text.replace(/^[\t\p{Zs}]+|[\t\p{Zs}]+$/gu, "");
   // A line blank under one reading only would make the number of replies unpredictable.
   if ((wide === "") !== (narrow === "")) return { kind: "regenerate" };
   if (wide === "") return { kind: "none" };
-  const a = parseStrict(wide);
-  const b = parseStrict(narrow);
+  const a = parseStrict(wide, /\s+/);
+  const b = parseStrict(narrow, /[\t\p{Zs}]+/u);
   if (!a && !b) return { kind: "error" };
   if (a && b && JSON.stringify(a, big) !== JSON.stringify(b, big)) return { kind: "regenerate" };
   const cmd = (a ?? b)!;

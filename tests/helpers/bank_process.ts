@@ -4,7 +4,7 @@
  * (deno run -A dist/bank.mjs) or "binary" (the single executable dist/bank).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -47,6 +47,19 @@ export function runBank(args: string[], options: { cwd?: string; timeoutMs?: num
   });
 }
 
+/** Folders made for banks under test: removed when the test process exits, whatever its tests did. */
+const madeDirs = new Set<string>();
+process.on("exit", () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary folder that is removed when the test process exits. */
+export function testDir(prefix = "bank-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
+}
+
 /** Config keys for a test bank (snake_case, as in config.json). */
 export type BankConfig = Record<string, unknown> & { host: string; port: number };
 
@@ -59,7 +72,7 @@ export class BankProcess {
 
   /** Writes a config file into a fresh directory (or `dir`, to restart on the same data). */
   constructor(config: BankConfig, dir?: string) {
-    this.dir = dir ?? mkdtempSync(join(tmpdir(), "bank-test-"));
+    this.dir = dir ?? testDir();
     this.config = {
       data: join(this.dir, "data/bank.db"),
       log: join(this.dir, "logs/bank.log"),

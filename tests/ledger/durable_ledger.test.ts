@@ -6,11 +6,23 @@
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CorruptStoreError, DurableLedger, LedgerError } from "../../src/ledger/ledger.ts";
-import { encodeRecord } from "../../src/ledger/journal.ts";
+import { decodeRecords, encodeRecord } from "../../src/ledger/journal.ts";
+import { repairStore } from "../../src/ledger/repair.ts";
 import type { AccountNumber } from "../../src/protocol/values.ts";
 import { ModelLedger } from "./model_ledger.ts";
 
@@ -290,6 +302,144 @@ describe("DurableLedger refuses a damaged snapshot", () => {
     assert.equal(await again.count(), 0);
     assert.equal(await again.open(), 10000);
     await shutdown(again);
+  });
+});
+
+describe("DurableLedger with a damaged journal or a journal without its snapshot", () => {
+  after(cleanup);
+  /** Every file of the data folder and its bytes. */
+  const filesOf = (dir: string) =>
+    new Map(readdirSync(join(dir, "data")).map((name) => [name, readFileSync(join(dir, "data", name))]));
+
+  async function assertRefused(dir: string, message: RegExp): Promise<void> {
+    const before = filesOf(dir);
+    await assert.rejects(DurableLedger.open({ data: dataOf(dir), snapshotIntervalMs: 3_600_000 }), (error: Error) => {
+      assert.ok(error instanceof CorruptStoreError, String(error));
+      assert.match(error.message, message);
+      return true;
+    });
+    assert.deepEqual(filesOf(dir), before, "every file is left byte for byte as it was");
+  }
+
+  /** A crashed bank (journal only, no snapshot) with the model of what it acknowledged. */
+  async function crashedBank(): Promise<{ dir: string; model: ModelLedger }> {
+    const dir = freshDir();
+    const model = new ModelLedger();
+    const ledger = await openLedger(dir);
+    await populate(ledger, model);
+    const copy = crashCopy(dir);
+    await shutdown(ledger);
+    return { dir: copy, model };
+  }
+
+  it("refuses damage followed by valid records, naming the file, the offset and the records after it", async () => {
+    const { dir } = await crashedBank();
+    const bytes = readFileSync(journalOf(dir));
+    const records = decodeRecords(bytes).records;
+    const third = encodeRecord(records[0]!).length + encodeRecord(records[1]!).length;
+    bytes[third + 9] ^= 0x10;
+    writeFileSync(journalOf(dir), bytes);
+    const following = records.length - 3;
+    await assertRefused(dir, new RegExp(`journal ${journalOf(dir)} is damaged at byte ${third}: .* ${following} valid records follow.*bank repair`));
+  });
+
+  it("repair keeps every valid record, sets the unreadable bytes aside, and the bank opens with every readable change", async () => {
+    const { dir, model } = await crashedBank();
+    const bytes = readFileSync(journalOf(dir));
+    const records = decodeRecords(bytes).records;
+    // Damage the record that withdrew 345 from 10001 (seq 9): 10001 keeps its balance from before it.
+    const k = records.findIndex((r) => r.text === "S 10001 12000");
+    const offset = records.slice(0, k).reduce((sum, r) => sum + encodeRecord(r).length, 0);
+    const length = encodeRecord(records[k]!).length;
+    const damaged = Buffer.from(bytes);
+    damaged[offset + 12] ^= 0x01;
+    const tail = Buffer.from("torn");
+    writeFileSync(journalOf(dir), Buffer.concat([damaged, tail]));
+
+    const report = await repairStore(dataOf(dir));
+    assert.equal(report.kept, records.length - 1);
+    assert.deepEqual(report.setAside.map((s) => [s.offset, s.bytes, s.tail, s.lost]), [
+      [offset, length, false, { from: records[k]!.seq, to: records[k]!.seq }],
+      [bytes.length, tail.length, true, undefined],
+    ]);
+    assert.deepEqual(readFileSync(report.setAside[0]!.file), damaged.subarray(offset, offset + length));
+    assert.deepEqual(readFileSync(report.setAside[1]!.file), tail);
+    assert.equal(report.setAside[0]!.file, `${journalOf(dir)}.damaged-${offset}`);
+    // The journal keeps every valid record, byte for byte.
+    assert.deepEqual(readFileSync(journalOf(dir)), Buffer.concat([bytes.subarray(0, offset), bytes.subarray(offset + length)]));
+
+    await model.deposit(acct(10001), 345n); // the unreadable withdrawal
+    const repaired = await openLedger(dir);
+    await assertSame(repaired, model, "after repair");
+    // New changes after the repair survive a crash.
+    await repaired.deposit(acct(10003), 5n);
+    await model.deposit(acct(10003), 5n);
+    const again = await openLedger(crashCopy(dir));
+    await assertSame(again, model, "crash after repair");
+    await shutdown(again);
+    await shutdown(repaired);
+    assert.equal((await repairStore(dataOf(dir))).repaired, false, "a second repair finds nothing");
+  });
+
+  it("refuses a journal whose snapshot was moved away; putting it back or moving both aside gives a whole bank", async () => {
+    const dir = freshDir();
+    const model = new ModelLedger();
+    const ledger = await openLedger(dir);
+    await populate(ledger, model);
+    await ledger.snapshot();
+    for (const l of [ledger, model]) {
+      await l.open();
+      await l.deposit(acct(10006), 70n);
+    }
+    const copy = crashCopy(dir);
+    await shutdown(ledger);
+    renameSync(dataOf(copy), `${dataOf(copy)}.away`);
+    await assertRefused(copy, /continues from change [0-9]+, but there is no snapshot .*move both .* aside/);
+    await assert.rejects(repairStore(dataOf(copy)), /cannot fill this gap/, "repair refuses too");
+
+    renameSync(`${dataOf(copy)}.away`, dataOf(copy));
+    const whole = await openLedger(copy);
+    await assertSame(whole, model, "snapshot put back");
+    await shutdown(whole);
+
+    renameSync(dataOf(copy), `${dataOf(copy)}.away`);
+    renameSync(journalOf(copy), `${journalOf(copy)}.away`);
+    const empty = await openLedger(copy);
+    assert.equal(await empty.count(), 0, "both moved aside: an empty bank, as the message says");
+    await shutdown(empty);
+  });
+
+  it("notices a snapshot deleted after a clean stop: the journal keeps the last record the snapshot holds", async () => {
+    const dir = freshDir();
+    const model = new ModelLedger();
+    const ledger = await openLedger(dir);
+    await populate(ledger, model);
+    await shutdown(ledger);
+    const { records } = decodeRecords(readFileSync(journalOf(dir)));
+    assert.deepEqual(records.map((r) => r.seq), [12], "compaction keeps exactly the last record");
+    const reopened = await openLedger(dir);
+    assert.equal(reopened.recovery.replayed, 0, "the kept record is in the snapshot: not replayed");
+    await assertSame(reopened, model);
+    await shutdown(reopened);
+    rmSync(dataOf(dir));
+    await assertRefused(dir, /continues from change 12, but there is no snapshot .*changes 1–11 are missing/);
+  });
+
+  it("refuses an older snapshot than its journal follows, naming the missing changes", async () => {
+    const dir = freshDir();
+    const model = new ModelLedger();
+    const ledger = await openLedger(dir);
+    await populate(ledger, model);
+    await ledger.snapshot();
+    const older = readFileSync(dataOf(dir));
+    await ledger.deposit(acct(10003), 2n);
+    await ledger.deposit(acct(10004), 2n);
+    await ledger.snapshot();
+    await ledger.deposit(acct(10003), 3n);
+    const copy = crashCopy(dir);
+    await shutdown(ledger);
+    writeFileSync(dataOf(copy), older);
+    await assertRefused(copy, /holds changes up to 12, but the journal .* continues from change 14: change 13 is in neither file/);
   });
 });
 

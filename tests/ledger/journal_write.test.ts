@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeRecords, Journal } from "../../src/ledger/journal.ts";
+import { decodeRecords, Journal, readJournal } from "../../src/ledger/journal.ts";
 
 const dirs: string[] = [];
 after(() => {
@@ -20,9 +20,14 @@ function journalPath(): string {
   return join(dir, "bank.db.journal");
 }
 
+async function openJournal(path: string): Promise<Journal> {
+  return Journal.open(path, await readJournal(path));
+}
+
+/** What a restart would read, after the journal is closed. */
 async function reopen(path: string) {
-  const { journal, contents } = await Journal.open(path);
-  await journal.close();
+  const contents = await readJournal(path);
+  await (await Journal.open(path, contents)).close();
   return contents;
 }
 
@@ -31,7 +36,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe("Journal write path", () => {
   it("resolves appends in order, each only once its record is in the file, across many batches", async () => {
     const path = journalPath();
-    const { journal } = await Journal.open(path);
+    const journal = await openJournal(path);
     const resolved: number[] = [];
     const appends: Promise<void>[] = [];
     let seq = 0;
@@ -58,7 +63,7 @@ describe("Journal write path", () => {
 
   it("compacts only once the batches in flight are on disk, keeping every record after the offset", async () => {
     const path = journalPath();
-    const { journal } = await Journal.open(path);
+    const journal = await openJournal(path);
     await journal.append({ seq: 1, text: "S 10000 1" });
     const offset = journal.size;
     const later = [2, 3, 4].map((seq) => journal.append({ seq, text: `S 10000 ${seq}` }));

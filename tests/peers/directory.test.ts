@@ -1,8 +1,7 @@
 /** BankDirectory: finding a bank's port, caching it, re-probing once, never resending (fake peers on 127.0.10.100–250). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BankDirectory, MAX_FORWARDS_IN_FLIGHT } from "../../src/peers/directory.ts";
-import { BankError } from "../../src/protocol/messages.ts";
+import { BankDirectory, ForwardError, MAX_FORWARDS_IN_FLIGHT } from "../../src/peers/directory.ts";
 import type { BankCode } from "../../src/protocol/values.ts";
 import { type FakePeer, type FakeReply, startFakePeer } from "../helpers/fake_peer.ts";
 
@@ -18,13 +17,16 @@ function count(peer: FakePeer, line: string): number {
   return peer.received.filter((l) => l === `${line}\r\n`).length;
 }
 
-/** Asserts that `forward` fails with bank_unreachable for `ip` within the deadline. */
-async function unreachable(forward: Promise<string>, ip: string): Promise<number> {
+/**
+ * Asserts that `forward` fails for `ip` within the deadline, saying whether the request was `delivered`
+ * (the outcome is then unknown) or not (the bank is unreachable).
+ */
+async function fails(forward: Promise<string>, ip: string, delivered: boolean): Promise<number> {
   const started = performance.now();
   await assert.rejects(forward, (error: unknown) => {
-    assert.ok(error instanceof BankError, String(error));
-    assert.equal(error.key, "bank_unreachable");
-    assert.deepEqual(error.params, { ip });
+    assert.ok(error instanceof ForwardError, String(error));
+    assert.equal(error.bank, ip);
+    assert.equal(error.delivered, delivered, error.message);
     return true;
   });
   const ms = performance.now() - started;
@@ -96,7 +98,7 @@ test("a bank that moved port is found again with one re-probe", async () => {
     await after.close();
   }
   // Gone altogether: the cached port refuses, the single re-probe finds nothing.
-  await unreachable(directory.forward(host as BankCode, "AD 10001/127.0.10.103 3"), host);
+  await fails(directory.forward(host as BankCode, "AD 10001/127.0.10.103 3"), host, false);
 });
 
 test("never resends after a timeout: the deposit arrives exactly once", async () => {
@@ -104,7 +106,7 @@ test("never resends after a timeout: the deposit arrives exactly once", async ()
   const peer = await startFakePeer({ host, port: 65530, respond: bank(host, () => null) });
   try {
     const directory = new BankDirectory({ timeoutMs: TIMEOUT });
-    const ms = await unreachable(directory.forward(host as BankCode, "AD 10001/127.0.10.104 100"), host);
+    const ms = await fails(directory.forward(host as BankCode, "AD 10001/127.0.10.104 100"), host, true);
     assert.ok(ms >= TIMEOUT - 10, `gave up early, after ${ms} ms`);
     assert.equal(count(peer, "AD 10001/127.0.10.104 100"), 1);
   } finally {
@@ -117,7 +119,7 @@ test("never resends after the bank closed without a reply", async () => {
   const peer = await startFakePeer({ host, port: 65532, respond: bank(host, () => ({ writes: [], close: true })) });
   try {
     const directory = new BankDirectory({ timeoutMs: TIMEOUT });
-    await unreachable(directory.forward(host as BankCode, "AW 10001/127.0.10.105 100"), host);
+    await fails(directory.forward(host as BankCode, "AW 10001/127.0.10.105 100"), host, true);
     assert.equal(count(peer, "AW 10001/127.0.10.105 100"), 1);
   } finally {
     await peer.close();
@@ -146,7 +148,7 @@ test("a bank that is slow to answer BC leaves only the rest of the deadline for 
   });
   try {
     const directory = new BankDirectory({ timeoutMs: TIMEOUT });
-    await unreachable(directory.forward(host as BankCode, "AD 10001/127.0.10.107 1"), host);
+    await fails(directory.forward(host as BankCode, "AD 10001/127.0.10.107 1"), host, true);
     assert.equal(count(peer, "AD 10001/127.0.10.107 1"), 1);
   } finally {
     await peer.close();
@@ -155,7 +157,7 @@ test("a bank that is slow to answer BC leaves only the rest of the deadline for 
 
 test("an address where no bank listens is bank_unreachable within the deadline", async () => {
   const directory = new BankDirectory({ timeoutMs: TIMEOUT });
-  await unreachable(directory.forward("127.0.10.250" as BankCode, "AB 10001/127.0.10.250"), "127.0.10.250");
+  await fails(directory.forward("127.0.10.250" as BankCode, "AB 10001/127.0.10.250"), "127.0.10.250", false);
 });
 
 test("the ports option restricts the probe", async () => {
@@ -163,7 +165,7 @@ test("the ports option restricts the probe", async () => {
   const peer = await startFakePeer({ host, port: 65525, respond: bank(host) });
   try {
     const elsewhere = new BankDirectory({ timeoutMs: TIMEOUT, ports: [65526, 65527] });
-    await unreachable(elsewhere.forward(host as BankCode, "AB 10001/127.0.10.108"), host);
+    await fails(elsewhere.forward(host as BankCode, "AB 10001/127.0.10.108"), host, false);
     assert.equal(peer.connections(), 0);
     const here = new BankDirectory({ timeoutMs: TIMEOUT, ports: [65525] });
     assert.equal(await here.forward(host as BankCode, "AB 10001/127.0.10.108"), "AB");
@@ -181,13 +183,27 @@ test(`beyond ${MAX_FORWARDS_IN_FLIGHT} forwards in flight the next fails at once
       directory.forward(host as BankCode, `AB ${10000 + i}/127.0.10.109`).catch((error: unknown) => error),
     );
     const started = performance.now();
-    await assert.rejects(directory.forward(host as BankCode, "AB 99999/127.0.10.109"), BankError);
+    await fails(directory.forward(host as BankCode, "AB 99999/127.0.10.109"), host, false);
     assert.ok(performance.now() - started < 50);
-    for (const outcome of await Promise.all(stuck)) assert.ok(outcome instanceof BankError);
+    for (const outcome of await Promise.all(stuck)) assert.ok(outcome instanceof ForwardError && outcome.delivered);
     // Once they are done, forwarding works again (the bank still never answers, but it is tried).
-    await unreachable(directory.forward(host as BankCode, "AB 99999/127.0.10.109"), host);
+    await fails(directory.forward(host as BankCode, "AB 99999/127.0.10.109"), host, true);
     assert.equal(count(peer, "AB 99999/127.0.10.109"), 1);
   } finally {
     await peer.close();
+  }
+});
+
+test("never takes its own BC for another bank's, when listening on every address", async () => {
+  // A bank on 0.0.0.0 answers on every loopback address: probing 127.0.10.110 reaches it on its own port.
+  const host = "127.0.10.110";
+  const ownPort = 65533;
+  const self = await startFakePeer({ host, port: ownPort, respond: () => "BC 127.0.10.1" });
+  try {
+    const directory = new BankDirectory({ timeoutMs: TIMEOUT, self: { code: "127.0.10.1", port: ownPort } });
+    await fails(directory.forward(host as BankCode, "AB 10001/127.0.10.110"), host, false);
+    assert.equal(count(self, "AB 10001/127.0.10.110"), 0);
+  } finally {
+    await self.close();
   }
 });

@@ -67,6 +67,14 @@ describe("parseCommand: every command", () => {
     assert.deepEqual(parseCommand("\tBN  "), { code: "BN" });
   });
 
+  it("separates fields by any Unicode space, as a terminal shows them", () => {
+    for (const space of ["\u00a0", "\u2009", "\u3000", "\u202f", "\u00a0 \u2003"]) {
+      assert.deepEqual(parseCommand(`AB${space}10001/10.0.0.1${space}`), { code: "AB", account: 10001, bank: "10.0.0.1" }, JSON.stringify(space));
+    }
+    // A number with a no-break space inside is two fields, not a malformed number.
+    assert.equal(refusal("AD 10001/10.0.0.1 1\u00a0000"), "usage");
+  });
+
   it("returns undefined for a blank line, which gets no reply", () => {
     assert.equal(parseCommand(""), undefined);
     assert.equal(parseCommand("   \t "), undefined);
@@ -117,15 +125,18 @@ describe("parseCommand: refusals", () => {
   });
 
   it("refuses a malformed account", () => {
-    for (const field of ["10000", "1000/1.2.3.4", "123456/1.2.3.4", "abcde/1.2.3.4", "1000a/1.2.3.4", "10000/1.2.3.4/5", "/1.2.3.4", "+1000/1.2.3.4", "١٠٠٠٠/1.2.3.4"]) {
+    for (const field of ["10000", "abcde/1.2.3.4", "1000a/1.2.3.4", "10000/1.2.3.4/5", "/1.2.3.4", "+1000/1.2.3.4", "١٠٠٠٠/1.2.3.4"]) {
       assert.equal(refusal(`AB ${field}`), "malformed_account", field);
     }
   });
 
-  it("refuses a five-digit account below 10000 as out of range", () => {
-    assert.equal(refusal("AB 09999/1.2.3.4"), "account_out_of_range");
+  it("refuses any other run of digits as out of range, whatever its length", () => {
+    for (const account of ["09999", "00000", "01234", "9999", "1", "123456", "100000", "9".repeat(30)]) {
+      assert.equal(refusal(`AB ${account}/1.2.3.4`), "account_out_of_range", account);
+    }
     assert.equal(refusal("AD 00000/1.2.3.4 5"), "account_out_of_range");
     assert.equal(refusalError("AB 09999/1.2.3.4").params.text, "09999");
+    assert.equal(refusalError("AB 9999/1.2.3.4").params.text, "9999");
   });
 
   it("accepts the bounds of the account range", () => {
@@ -153,7 +164,7 @@ describe("parseCommand: refusals", () => {
   });
 
   it("refuses a malformed number", () => {
-    const bad = ["-5", "+5", "5.0", "1e3", "05", "00", "1,000", "1_000", "0x10", "five", "٥", "1\u00a0000"];
+    const bad = ["-5", "+5", "5.0", "1e3", "05", "00", "1,000", "1_000", "0x10", "five", "٥"];
     for (const n of bad) {
       assert.equal(refusal(`AD 10000/1.2.3.4 ${n}`), "malformed_number", n);
       assert.equal(refusal(`RP ${n}`), "malformed_number", n);
@@ -168,7 +179,7 @@ describe("parseCommand: refusals", () => {
   });
 
   it("checks the account before the number", () => {
-    assert.equal(refusal("AD 1/1.2.3.4 -1"), "malformed_account");
+    assert.equal(refusal("AD 1x/1.2.3.4 -1"), "malformed_account");
     assert.equal(refusal("AD 10000/1.2.3 -1"), "malformed_ip");
   });
 

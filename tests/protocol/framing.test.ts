@@ -95,7 +95,7 @@ describe("LineFramer UTF-8", () => {
   });
 
   it("refuses invalid UTF-8 and carries on with the next line", () => {
-    assert.deepEqual(feed(Uint8Array.of(0x42, 0x43, 0xff, 0x0a), "BA\n"), ["<invalid_utf8>", "BA"]);
+    assert.deepEqual(feed(Uint8Array.of(0x42, 0x43, 0xfe, 0x0a), "BA\n"), ["<invalid_utf8>", "BA"]);
   });
 
   it("refuses a truncated multi-byte sequence at the line end", () => {
@@ -152,5 +152,100 @@ describe("LineFramer length cap", () => {
     for (let i = 0; i < 16; i++) frames.push(...framer.push(chunk).map(show));
     frames.push(...framer.push(enc.encode("\nBC\n")).map(show));
     assert.deepEqual(frames, ["<too_long>", "BC"]);
+  });
+});
+
+/** Asserts the frames of `bytes` whole, split in two at every position, and byte by byte. */
+function assertEverySplit(bytes: Uint8Array, expected: string[]): void {
+  const label = JSON.stringify(Array.from(bytes, (b) => b.toString(16)));
+  assert.deepEqual(feed(bytes), expected, `whole ${label}`);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    assert.deepEqual(feed(bytes.subarray(0, cut), bytes.subarray(cut)), expected, `cut at ${cut} of ${label}`);
+  }
+  assert.deepEqual(feed(...Array.from(bytes, (b) => Uint8Array.of(b))), expected, `byte by byte ${label}`);
+}
+
+/** Text with bytes given as numbers where they are not text. */
+function bytesOf(...parts: (string | number)[]): Uint8Array {
+  const out: number[] = [];
+  for (const p of parts) out.push(...(typeof p === "number" ? [p] : enc.encode(p)));
+  return Uint8Array.from(out);
+}
+
+const IAC = 0xff;
+
+describe("LineFramer at a terminal (PuTTY raw, telnet)", () => {
+  it("lets Backspace and DEL erase the character before them", () => {
+    assertEverySplit(bytesOf("BX", 0x7f, "C\r\n"), ["BC"]);
+    assertEverySplit(bytesOf("BX", 0x08, "C\r\n"), ["BC"]);
+    assertEverySplit(bytesOf("AD 10000/127.0.0.1 12", 0x7f, 0x7f, "34\n"), ["AD 10000/127.0.0.1 34"]);
+  });
+
+  it("erases a whole UTF-8 character, and nothing before the start of the line", () => {
+    assertEverySplit(bytesOf("Ač", 0x7f, "\n"), ["A"]);
+    assertEverySplit(bytesOf("😀", 0x08, "BC\n"), ["BC"]);
+    assertEverySplit(bytesOf("B", 0x7f, 0x7f, 0x7f, "BN\n"), ["BN"]);
+    assertEverySplit(bytesOf("BC\n", 0x7f, "BN\n"), ["BC", "BN"]);
+  });
+
+  it("removes telnet option negotiation from the stream", () => {
+    // What a telnet client sends first: WILL NAWS, WILL TSPEED, DO SUPPRESS-GO-AHEAD, then the command.
+    assertEverySplit(bytesOf(IAC, 0xfb, 0x1f, IAC, 0xfb, 0x20, IAC, 0xfd, 0x03, "BC\r\n"), ["BC"]);
+    assertEverySplit(bytesOf("B", IAC, 0xfe, 0x01, "C\r\n"), ["BC"]);
+  });
+
+  it("removes a telnet subnegotiation, an escaped IAC inside it included", () => {
+    assertEverySplit(bytesOf(IAC, 0xfa, 0x1f, 0x00, 0x50, 0x00, 0x18, IAC, 0xf0, "BN\r\n"), ["BN"]);
+    assertEverySplit(bytesOf(IAC, 0xfa, 0x18, 0x00, IAC, IAC, 0x0a, 0x41, IAC, 0xf0, "BC\n"), ["BC"]);
+  });
+
+  it("reads IAC IAC as a literal 0xFF byte, which is not UTF-8", () => {
+    assertEverySplit(bytesOf("B", IAC, IAC, "C\n", "BA\n"), ["<invalid_utf8>", "BA"]);
+  });
+
+  it("honours telnet's erase character and erase line", () => {
+    assertEverySplit(bytesOf("BX", IAC, 0xf7, "C\n"), ["BC"]);
+    assertEverySplit(bytesOf("AC 1", IAC, 0xf8, "BN\n"), ["BN"]);
+  });
+
+  it("ends a line on CR NUL without leaving the NUL on the next line", () => {
+    assertEverySplit(bytesOf("BC\r", 0x00, "BN\r", 0x00), ["BC", "BN"]);
+  });
+
+  it("drops other control bytes (Ctrl+C, Ctrl+D, NUL, bell)", () => {
+    assertEverySplit(bytesOf("B", 0x03, "C", 0x04, 0x00, 0x07, "\n"), ["BC"]);
+  });
+
+  it("drops the escape sequences of arrow and function keys", () => {
+    assertEverySplit(bytesOf("B", 0x1b, "[A", "C", 0x1b, "[D", "\n"), ["BC"]);
+    assertEverySplit(bytesOf(0x1b, "OA", "B", 0x1b, "OB", "C\n"), ["BC"]);
+    assertEverySplit(bytesOf(0x1b, "[1;5C", "BN", 0x1b, "[3~", "\n"), ["BN"]);
+  });
+
+  it("still ends a line on a line end that cuts an escape sequence short", () => {
+    assertEverySplit(bytesOf("BC", 0x1b, "\r\n", "BN", 0x1b, "[1", "\n"), ["BC", "BN"]);
+  });
+
+  it("treats a stray IAC before an ordinary byte as nothing", () => {
+    assertEverySplit(bytesOf("B", IAC, "C\n"), ["BC"]);
+  });
+
+  it("keeps erasing within the cap: a refused long line is not brought back by Backspace", () => {
+    assert.deepEqual(feed("A".repeat(9000), Uint8Array.of(0x7f, 0x7f), "\nBC\n"), ["<too_long>", "BC"]);
+  });
+});
+
+describe("LineFramer previews of refused lines", () => {
+  it("gives the first bytes of a line that is not UTF-8, escaped", () => {
+    const [frame] = new LineFramer().push(bytesOf("AB", 0xfe, "\\x\n"));
+    assert.deepEqual(frame, { kind: "invalid_utf8", preview: "AB\\xfe\\x5cx" });
+  });
+
+  it("gives the first 32 bytes of a line that is too long", () => {
+    const [frame] = new LineFramer().push(enc.encode(`${"Q".repeat(9000)}\n`));
+    assert.deepEqual(frame, { kind: "too_long", preview: `${"Q".repeat(32)}…` });
+    const framer = new LineFramer();
+    const frames = [...framer.push(enc.encode("AD 10000/")), ...framer.push(enc.encode("9".repeat(9000)))];
+    assert.deepEqual(frames, [{ kind: "too_long", preview: `AD 10000/${"9".repeat(23)}…` }]);
   });
 });

@@ -18,6 +18,9 @@ const KEYS = Object.keys({
   account_not_empty: true,
   no_free_accounts: true,
   bank_unreachable: true,
+  forward_outcome_unknown: true,
+  forward_no_answer: true,
+  idle_timeout: true,
   store_failed: true,
   line_too_long: true,
   invalid_utf8: true,
@@ -27,7 +30,14 @@ const KEYS = Object.keys({
 } satisfies Record<ErrorKey, true>) as ErrorKey[];
 
 /** Values for every placeholder a message may use. */
-const PARAMS = { code: "XY", usage: "AD <account>/<ip> <number>", text: "bad-text", account: "12345", ip: "10.9.8.7" };
+const PARAMS = {
+  code: "XY",
+  usage: "AD <account>/<ip> <number>",
+  text: "bad-text",
+  account: "12345",
+  ip: "10.9.8.7",
+  seconds: "60",
+};
 
 const LANGUAGES: Language[] = ["en", "cs"];
 
@@ -79,6 +89,20 @@ describe("errorLine", () => {
     assert.match(en("bank_unreachable", { ip: "10.0.0.77" }), /10\.0\.0\.77/);
   });
 
+  it("tells a forward that never reached the bank from one whose outcome is unknown", () => {
+    const en = (key: ErrorKey) => errorLine("en", new BankError(key, { ip: "10.0.0.77", account: "10042" }));
+    assert.match(en("bank_unreachable"), /cannot be reached; nothing was sent/);
+    assert.doesNotMatch(en("forward_outcome_unknown"), /cannot be reached/);
+    assert.match(en("forward_outcome_unknown"), /may or may not have been made there\. Check with AB 10042\/10\.0\.0\.77/);
+    assert.match(en("forward_no_answer"), /got the request but did not answer in time\.$/);
+  });
+
+  it("writes usage placeholders in Czech for cs", () => {
+    const usage = new BankError("usage", { code: "AD", usage: "AD <account>/<ip> <number>" });
+    assert.equal(errorLine("cs", usage), "ER AD očekává: AD <účet>/<ip> <číslo>");
+    assert.equal(errorLine("en", usage), "ER AD expects: AD <account>/<ip> <number>");
+  });
+
   it("does not expand placeholders found inside substituted text", () => {
     assert.match(errorLine("en", new BankError("unknown_command", { code: "{usage}$&" })), /\{usage\}\$&/);
   });
@@ -121,6 +145,15 @@ describe("planLine and unreachableLine", () => {
   it("prints amounts beyond 2^63-1 exactly", () => {
     const line = planLine("en", { target: 1n, codes: ["10.0.0.1"], amount: 18446744073709551614n, clients: 2n });
     assert.match(line, / 18446744073709551614 taken/);
+  });
+
+  it("says how many banks were left out of the plan, and nothing when none were", () => {
+    const plan = { target: 5n, codes: ["10.0.0.1"], amount: 9n, clients: 1n };
+    assert.match(planLine("en", plan, 2), /1 client hurt\. 2 banks left out \(no valid answer to BC, BA or BN\)\.$/);
+    assert.match(planLine("en", plan, 1), /hurt\. 1 bank left out/);
+    assert.match(planLine("cs", plan, 3), /Vynecháno bank: 3/);
+    assert.match(unreachableLine("en", 10n, 9n, 1n, 4), /\(1 client\)\. 4 banks left out/);
+    assert.doesNotMatch(planLine("en", plan, 0), /left out/);
   });
 
   it("formats an unreachable target as the PROTOCOL.md example", () => {
