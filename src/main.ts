@@ -5,7 +5,7 @@ import pkg from "../package.json" with { type: "json" };
 import { checkConfigValue, type Config, ConfigError, type ConfigKey, loadConfig, type Overrides } from "./config.ts";
 import { CorruptStoreError } from "./ledger/ledger.ts";
 import { repairLines, repairStore } from "./ledger/repair.ts";
-import { logger, setUpLogging, stopLogging } from "./log.ts";
+import { logger, type ProcessName, setUpLogging, stopLogging } from "./log.ts";
 import { doubleClickStart, exit, onShutdownSignal, waitForEnter } from "./platform.ts";
 import { scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
@@ -78,7 +78,7 @@ function configFrom(flags: ConfigFlags, extra: Overrides = {}): Config {
 
 async function serve(flags: ConfigFlags & { monitor?: string }): Promise<void> {
   const config = configFrom(flags, { monitor: flags.monitor });
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: "serve" });
   const bank = await startBank(config);
   const { recovery } = bank.ledger;
   if (recovery.tornBytes > 0) {
@@ -119,7 +119,7 @@ async function serve(flags: ConfigFlags & { monitor?: string }): Promise<void> {
 
 async function repair(flags: ConfigFlags): Promise<void> {
   const config = configFrom(flags);
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: "repair" });
   for (const line of repairLines(await repairStore(config.data))) process.stdout.write(`${line}\n`);
   await stopLogging();
 }
@@ -130,9 +130,9 @@ interface ScanFlags extends ConfigFlags {
 }
 
 /** Scans the subnet, with a progress line on stderr when it is a terminal. */
-async function scanFromCli(flags: ScanFlags): Promise<{ config: Config; result: ScanResult }> {
+async function scanFromCli(flags: ScanFlags, name: ProcessName): Promise<{ config: Config; result: ScanResult }> {
   const config = configFrom(flags, { scan_subnet: flags.subnet });
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: name });
   const tty = process.stderr.isTTY === true;
   const options = scanOptions(config);
   const result = await scanNetwork({
@@ -149,7 +149,7 @@ async function scanFromCli(flags: ScanFlags): Promise<{ config: Config; result: 
 }
 
 async function scan(flags: ScanFlags): Promise<void> {
-  const { result } = await scanFromCli(flags);
+  const { result } = await scanFromCli(flags, "scan");
   process.stdout.write(flags.json ? `${scanJson(result)}\n` : `${bankTable(result.banks)}\n`);
   await stopLogging();
 }
@@ -159,7 +159,7 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
   if (typeof target !== "bigint") {
     throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
   }
-  const { config, result } = await scanFromCli(flags);
+  const { config, result } = await scanFromCli(flags, "plan");
   const { language } = config;
   const robbery = planRobbery(result.banks, target);
   if (flags.json) {
@@ -239,6 +239,8 @@ export async function main(given: readonly string[]): Promise<void> {
       ? error.message
       : String(error);
     process.stderr.write(`bank: cannot continue: ${message}\n`);
+    // Logged too (when logging was set up): a start that failed must not leave the log silent.
+    logger("cli").fatal("Cannot continue: {error}", { event: "failed", error: message });
     await stopLogging().catch(() => {});
     await fail(EXIT_FAILURE);
   }

@@ -297,6 +297,8 @@ export class DurableLedger implements Ledger {
   }
 
   #markDurable(seq: number): void {
+    // The SQLite table is the store of record at every acknowledgement: it catches up before any is sent.
+    this.#table.flush();
     const undurable = this.#undurable;
     while (this.#durableHead < undurable.length && undurable[this.#durableHead]!.seq <= seq) this.#durableHead++;
     if (this.#durableHead === undurable.length) {

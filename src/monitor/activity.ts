@@ -3,7 +3,7 @@
  * we talked to and the last scan. Recording is a few stores per command; everything costlier (parsing
  * a request, building JSON) happens only when a page asks, at most once a second.
  */
-import type { CommandRecord } from "../log.ts";
+import type { CommandRecord } from "../server/server.ts";
 import type { PeerContact } from "../peers/directory.ts";
 import type { ScanResult } from "../peers/scan.ts";
 

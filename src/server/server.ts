@@ -4,9 +4,17 @@ import { parseCommand } from "../protocol/commands.ts";
 import type { Frame } from "../protocol/framing.ts";
 import { BankError, errorLine, type Language } from "../protocol/messages.ts";
 import type { MaybePromise } from "../ledger/ledger.ts";
-import { type CommandRecord, logCommand, logger } from "../log.ts";
+import { logCommand, logger } from "../log.ts";
 import { asBankError, dispatch, type DispatchContext } from "./dispatch.ts";
 import { type CloseReason, Session } from "./session.ts";
+
+/** What one command did, as the monitor's feed shows it. */
+export interface CommandRecord {
+  readonly peer: string;
+  readonly request: string;
+  readonly reply: string;
+  readonly ms: number;
+}
 
 /** How the server listens and treats clients. */
 export interface ServerOptions {
@@ -80,7 +88,8 @@ export class BankServer {
     }
     const seconds = this.#options.clientTimeoutMs / 1000;
     const idleLine = errorLine(this.#options.language, new BankError("idle_timeout", { seconds: String(seconds) }));
-    const session = new Session(socket, (frame) => this.#handle(frame, peer), {
+    const peerJson = JSON.stringify(peer);
+    const session = new Session(socket, (frame) => this.#handle(frame, peer, peerJson), {
       idleTimeoutMs: this.#options.clientTimeoutMs,
       idleLine,
     });
@@ -97,13 +106,13 @@ export class BankServer {
   }
 
   /** Answers one frame, logging request, reply and duration as one structured line. */
-  #handle(frame: Frame, peer: string): MaybePromise<string | undefined> {
+  #handle(frame: Frame, peer: string, peerJson: string): MaybePromise<string | undefined> {
     const started = performance.now();
     if (frame.kind !== "line") {
       const refusal = new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8");
       // The log shows what was refused: its first bytes, escaped.
       const request = `<${frame.kind}> ${frame.preview}`;
-      return this.#logged(peer, request, started, this.#refusal(refusal, peer, request));
+      return this.#logged(peer, peerJson, request, started, this.#refusal(refusal, peer, request));
     }
     const request = frame.text;
     let result: MaybePromise<string>;
@@ -114,17 +123,17 @@ export class BankServer {
     } catch (error) {
       result = this.#refusal(error, peer, request);
     }
-    if (!(result instanceof Promise)) return this.#logged(peer, request, started, result);
+    if (!(result instanceof Promise)) return this.#logged(peer, peerJson, request, started, result);
     return result.then(
-      (reply) => this.#logged(peer, request, started, reply),
-      (error: unknown) => this.#logged(peer, request, started, this.#refusal(error, peer, request)),
+      (reply) => this.#logged(peer, peerJson, request, started, reply),
+      (error: unknown) => this.#logged(peer, peerJson, request, started, this.#refusal(error, peer, request)),
     );
   }
 
-  #logged(peer: string, request: string, started: number, reply: string): string {
-    const record = { peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 };
-    logCommand(record);
-    this.#options.onCommand?.(record);
+  #logged(peer: string, peerJson: string, request: string, started: number, reply: string): string {
+    const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    logCommand(peerJson, request, reply, ms);
+    this.#options.onCommand?.({ peer, request, reply, ms });
     return reply;
   }
 
