@@ -34,6 +34,8 @@ export interface LoadOptions {
   /** Called when the measured window opens and when it closes (to read the server's CPU time, say). */
   readonly onWindowStart?: () => void;
   readonly onWindowEnd?: () => void;
+  /** Where the latencies go; pass one to several runs to get percentiles over all of them. */
+  readonly samples?: Samples;
 }
 
 /** Latency percentiles in milliseconds. */
@@ -223,7 +225,7 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     target,
     ok: Buffer.from(target.okPrefix),
     okExact: target.okExact ?? false,
-    samples: new Samples(),
+    samples: options.samples ?? new Samples(),
     windowStart: Infinity,
     windowEnd: Infinity,
     sending: true,

@@ -10,6 +10,8 @@ import type { RobberyPlan } from "./plan/robbery.ts";
 import { PlanThread, type TimedPlan } from "./plan/plan_thread.ts";
 import { BankError } from "./protocol/messages.ts";
 import { BankServer } from "./server/server.ts";
+import { Activity } from "./monitor/activity.ts";
+import { MonitorServer } from "./monitor/monitor_server.ts";
 import { logger } from "./log.ts";
 
 const log = logger("plan");
@@ -72,14 +74,19 @@ export async function startBank(config: Config): Promise<RunningBank> {
     throw new Error(`the data file ${config.data} is a folder; name a file in it, such as ${join(config.data, "bank.db")}`);
   }
   const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
+  // Recorded only when a monitor page is served: without one the hooks are absent, not no-ops.
+  const activity = config.monitor === undefined ? undefined : new Activity(config.bankCode);
   const directory = new BankDirectory({
     timeoutMs: config.timeoutMs,
     localAddress: localAddress(config),
     self: { code: config.bankCode, port: config.port },
+    onContact: activity?.contact,
   });
   const scan = async (): Promise<ScanResult> => {
     const self = { code: config.bankCode, port: config.port, amount: await ledger.total(), clients: BigInt(await ledger.count()) };
-    return scanNetwork({ ...scanOptions(config), self });
+    const result = await scanNetwork({ ...scanOptions(config), self });
+    activity?.scanned(result);
+    return result;
   };
   const planner = new PlanThread();
   // RPs that arrive while one is scanning or planning join it: one scan, and one search per target.
@@ -123,6 +130,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
       clientTimeoutMs: config.clientTimeoutMs,
       maxConnections: config.maxConnections,
       language: config.language,
+      onCommand: activity?.command,
     },
     {
       bankCode: config.bankCode,
@@ -133,9 +141,15 @@ export async function startBank(config: Config): Promise<RunningBank> {
       plan,
     },
   );
+  let monitor: MonitorServer | undefined;
   try {
     await server.listen();
+    if (activity !== undefined && config.monitor !== undefined) {
+      const source = { bankCode: config.bankCode, listen: `${config.host}:${config.port}`, activity, ledger, plan };
+      monitor = await MonitorServer.start(config.monitor, source);
+    }
   } catch (error) {
+    await server.close();
     await ledger.shutdown();
     throw error;
   }
@@ -143,6 +157,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
     ledger,
     server,
     async stop() {
+      await monitor?.close();
       await server.close();
       planner.close();
       await ledger.shutdown();

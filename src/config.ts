@@ -26,6 +26,14 @@ export interface Config {
   readonly snapshotIntervalMs: number;
   readonly language: Language;
   readonly maxConnections: number;
+  /** Where the read-only monitor page listens; undefined: no monitor. */
+  readonly monitor: MonitorAddress | undefined;
+}
+
+/** The address of the monitor page. */
+export interface MonitorAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 /** A bad config file, key or value: one line naming it; the CLI exits 2. */
@@ -50,6 +58,7 @@ const KEYS = {
   snapshot_interval: { default: 30, check: seconds(1, 86400), hint: "seconds, 1–86400" },
   language: { default: "en", check: (v: unknown) => v === "en" || v === "cs", hint: `"en" or "cs"` },
   max_connections: { default: 2048, check: integer(1, 100000), hint: "an integer 1–100000" },
+  monitor: { default: undefined, check: (v: unknown) => monitorAddress(v) !== undefined, hint: `"HOST:PORT" or "PORT" (loopback)` },
 } as const satisfies Record<string, { default: unknown; check: (v: unknown) => boolean; hint: string }>;
 
 /** The config keys, snake_case as in config.json. */
@@ -69,6 +78,14 @@ function seconds(min: number, max: number) {
 }
 function path(v: unknown): boolean {
   return typeof v === "string" && v.length > 0;
+}
+/** "HOST:PORT" or "PORT" (then on 127.0.0.1); undefined when it is neither. */
+function monitorAddress(v: unknown): MonitorAddress | undefined {
+  if (typeof v !== "string" && typeof v !== "number") return undefined;
+  const match = /^(?:([0-9.]+):)?([0-9]{1,5})$/.exec(String(v));
+  const host = match?.[1] ?? "127.0.0.1";
+  const port = Number(match?.[2]);
+  return match !== null && ipv4(host) && port >= 1 && port <= 65535 ? { host, port } : undefined;
 }
 function cidr(v: unknown): boolean {
   if (typeof v !== "string") return false;
@@ -135,6 +152,7 @@ export function resolveConfig(file: Raw, overrides: Overrides = {}): Config {
     snapshotIntervalMs: (value("snapshot_interval") as number) * 1000,
     language: value("language") as Language,
     maxConnections: value("max_connections") as number,
+    monitor: monitorAddress(value("monitor")),
   };
 }
 

@@ -1,11 +1,11 @@
-/** The `bank` command line: serve, scan, plan. Wiring only. */
+/** The `bank` command line: serve, scan, plan, check. Wiring only. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import process from "node:process";
 import pkg from "../package.json" with { type: "json" };
 import { checkConfigValue, type Config, ConfigError, type ConfigKey, loadConfig, type Overrides } from "./config.ts";
 import { CorruptStoreError } from "./ledger/ledger.ts";
 import { repairLines, repairStore } from "./ledger/repair.ts";
-import { logger, setUpLogging, stopLogging } from "./log.ts";
+import { logger, type ProcessName, setUpLogging, stopLogging } from "./log.ts";
 import { doubleClickStart, exit, onShutdownSignal, waitForEnter } from "./platform.ts";
 import { MIN_PLAN_MS, scanOptions, startBank } from "./bank.ts";
 import { type ScanResult, scanNetwork } from "./peers/scan.ts";
@@ -13,6 +13,7 @@ import { PlanThread } from "./plan/plan_thread.ts";
 import { notExactNote, planLine, unreachableLine } from "./protocol/messages.ts";
 import { parseAmount } from "./protocol/values.ts";
 import { bankTable, nothingFoundLine, planJson, problemLines, scanJson } from "./report.ts";
+import { checkCommand, type CheckFlags } from "./check/cli.ts";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 const EXIT_FAILURE = 1;
@@ -75,9 +76,9 @@ function configFrom(flags: ConfigFlags, extra: Overrides = {}): Config {
   });
 }
 
-async function serve(flags: ConfigFlags): Promise<void> {
-  const config = configFrom(flags);
-  await setUpLogging(config.log);
+async function serve(flags: ConfigFlags & { monitor?: string }): Promise<void> {
+  const config = configFrom(flags, { monitor: flags.monitor });
+  await setUpLogging({ file: config.log, process: "serve" });
   const bank = await startBank(config);
   const { recovery } = bank.ledger;
   if (recovery.tornBytes > 0) {
@@ -95,6 +96,9 @@ async function serve(flags: ConfigFlags): Promise<void> {
     data: config.data,
     log: config.log,
   });
+  if (config.monitor !== undefined) {
+    console_.info("monitor page on http://{host}:{port}/", { event: "monitor", ...config.monitor });
+  }
   onShutdownSignal(async (signal) => {
     console_.info("bank {code} stopping on {signal}", { event: "stop", code: config.bankCode, signal });
     try {
@@ -115,7 +119,7 @@ async function serve(flags: ConfigFlags): Promise<void> {
 
 async function repair(flags: ConfigFlags): Promise<void> {
   const config = configFrom(flags);
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: "repair" });
   for (const line of repairLines(await repairStore(config.data))) process.stdout.write(`${line}\n`);
   await stopLogging();
 }
@@ -126,9 +130,9 @@ interface ScanFlags extends ConfigFlags {
 }
 
 /** Scans the subnet, with a progress line on stderr when it is a terminal. */
-async function scanFromCli(flags: ScanFlags): Promise<{ config: Config; result: ScanResult }> {
+async function scanFromCli(flags: ScanFlags, name: ProcessName): Promise<{ config: Config; result: ScanResult }> {
   const config = configFrom(flags, { scan_subnet: flags.subnet });
-  await setUpLogging(config.log);
+  await setUpLogging({ file: config.log, process: name });
   const tty = process.stderr.isTTY === true;
   const options = scanOptions(config);
   const result = await scanNetwork({
@@ -145,7 +149,7 @@ async function scanFromCli(flags: ScanFlags): Promise<{ config: Config; result: 
 }
 
 async function scan(flags: ScanFlags): Promise<void> {
-  const { result } = await scanFromCli(flags);
+  const { result } = await scanFromCli(flags, "scan");
   process.stdout.write(flags.json ? `${scanJson(result)}\n` : `${bankTable(result.banks)}\n`);
   await stopLogging();
 }
@@ -156,7 +160,7 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
     throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
   }
   const started = performance.now();
-  const { config, result } = await scanFromCli(flags);
+  const { config, result } = await scanFromCli(flags, "plan");
   const { language } = config;
   const planner = new PlanThread();
   // Like RP: scan and plan together within `timeout`.
@@ -182,13 +186,24 @@ function program(): Command {
     .version(pkg.version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`bank: ${text.replace(/^error: /, "")}`) });
-  withServerOptions(root.command("serve").description("run the bank server (the daemon)")).action(serve);
+  withServerOptions(root.command("serve").description("run the bank server (the daemon)"))
+    .addOption(
+      new Option("--monitor <[host:]port>", "serve the read-only monitor page there (host default 127.0.0.1)").argParser(flagValue("monitor")),
+    )
+    .action(serve);
   withScanOptions(root.command("scan").description("find every bank on the subnet and print their totals")).action(scan);
   withScanOptions(
     root.command("plan").description("scan, then print which banks to rob to reach <amount> hurting the fewest clients"),
   )
     .argument("<amount>", "the amount to reach")
     .action(plan);
+  root.command("check").description("check a bank against the protocol and print a conformance report")
+    .argument("<ip[:port]>", "the bank; without a port, 65525–65535 are tried in turn")
+    .option("-c, --config <file>", "config file, for timeout and scan_time_out (default ./config.json)")
+    .option("--write", "also open one test account, move money through it so it ends at 0, and close it")
+    .option("--forward <ip>", "also check forwarding through an account of this other bank")
+    .option("--json", "print JSON instead of text")
+    .action(async (target: string, flags: CheckFlags) => exit(await checkCommand(target, flags)));
   root.command("repair").description("keep every readable journal record and move damaged bytes aside beside the journal")
     .option("-c, --config <file>", "config file (default ./config.json; missing means defaults)")
     .addOption(new Option("--data <file>", "snapshot file; the journal is <file>.journal").argParser(flagValue("data")))
@@ -228,6 +243,8 @@ export async function main(given: readonly string[]): Promise<void> {
       ? error.message
       : String(error);
     process.stderr.write(`bank: cannot continue: ${message}\n`);
+    // Logged too (when logging was set up): a start that failed must not leave the log silent.
+    logger("cli").fatal("Cannot continue: {error}", { event: "failed", error: message });
     await stopLogging().catch(() => {});
     await fail(EXIT_FAILURE);
   }

@@ -27,6 +27,21 @@ export class CorruptStoreError extends Error {
 
 const BIG = { useBigInt: true } as const;
 
+/** Which accounts to list: sorted by number or balance, optionally only numbers containing `search` (digits). */
+export interface AccountQuery {
+  readonly offset: number;
+  readonly limit: number;
+  readonly sort: "number" | "balance";
+  readonly descending: boolean;
+  readonly search: string;
+}
+
+/** One page of accounts and how many match in all. */
+export interface AccountPage {
+  readonly matching: number;
+  readonly rows: readonly (readonly [AccountNumber, Amount])[];
+}
+
 const SCHEMA = `
   -- One connection, nothing to share: keep SQLite's rollback journal in memory rather than as a file in
   -- sql.js's emulated file system, which costs a path lookup, create and delete per transaction.
@@ -36,13 +51,21 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
-/** The accounts of this bank, in an in-memory SQLite database. */
+/**
+ * The accounts of this bank: an in-memory SQLite database, the store of record (snapshots are its file
+ * bytes), with a plain map of every balance in front of it for reads and checks. Changes reach the map
+ * at once and the SQLite table in groups (`flush`), which the ledger calls before it acknowledges any of
+ * them: a deposit costs no trip into wasm of its own, a group one statement.
+ */
 export class AccountTable {
   #db: Database;
   #statements!: ReturnType<typeof prepare>;
-  #inTransaction = false;
+  readonly #balances = new Map<number, bigint>();
+  /** Changes not yet in the SQLite table: account -> its balance now (undefined: closed). */
+  readonly #unflushed = new Map<number, bigint | undefined>();
   #total = 0n;
-  #count = 0;
+  /** The highest account number in use; undefined when it must be looked for again (it was closed). */
+  #highest: number | undefined = MIN_ACCOUNT - 1;
 
   private constructor(db: Database) {
     this.#db = db;
@@ -60,7 +83,7 @@ export class AccountTable {
     }
     const table = new AccountTable(db);
     table.#checkInvariants();
-    table.#countRows();
+    table.#loadRows();
     return table;
   }
 
@@ -75,31 +98,28 @@ export class AccountTable {
     if (count > 0) throw new CorruptStoreError(`the snapshot holds ${count} invalid account rows`);
   }
 
-  /** Groups the writes of one event-loop turn into one SQLite transaction (much faster in sql.js). */
-  #write(): ReturnType<typeof prepare> {
-    if (!this.#inTransaction) {
-      this.#db.run("BEGIN");
-      this.#inTransaction = true;
-      setImmediate(() => this.#commit());
+  /** Fills the map from the rows, in two strings (two values out of wasm rather than two per row), and the totals. */
+  #loadRows(): void {
+    // One aggregate query reads the rows once, so both lists are in the same order.
+    const rows = this.#db.prepare("SELECT group_concat(id, ' '), group_concat(balance, ' ') FROM accounts");
+    rows.step();
+    const [ids, balances] = rows.get() as [string | null, string | null];
+    rows.free();
+    if (ids === null || balances === null) return;
+    const accounts = ids.split(" ");
+    const amounts = balances.split(" ");
+    for (let i = 0; i < accounts.length; i++) {
+      const account = Number(accounts[i]);
+      const balance = BigInt(amounts[i]!);
+      this.#balances.set(account, balance);
+      this.#total += balance;
+      if (account > this.#highest!) this.#highest = account;
     }
-    return this.#statements;
-  }
-
-  #commit(): void {
-    if (!this.#inTransaction) return;
-    this.#inTransaction = false;
-    this.#db.run("COMMIT");
   }
 
   /** The balance, or undefined when the account does not exist. */
   balance(account: AccountNumber): Amount | undefined {
-    const { select } = this.#statements;
-    select.bind([account]);
-    try {
-      return select.step() ? (select.get(null, BIG)[0] as bigint) : undefined;
-    } finally {
-      select.reset();
-    }
+    return this.#balances.get(account) as Amount | undefined;
   }
 
   /**
@@ -107,33 +127,53 @@ export class AccountTable {
    * The caller knows `before` already, which spares a lookup on the hot path.
    */
   write(account: AccountNumber, before: Amount | undefined, after: Amount | undefined): void {
-    const statements = this.#write();
     if (after === undefined) {
-      statements.remove.bind([account]);
-      statements.remove.step();
-      statements.remove.reset();
+      this.#balances.delete(account);
+      if (account === this.#highest) this.#highest = undefined;
     } else {
       // Bounds are checked here, in bigint: SQLite would silently turn an overflow into REAL.
       if (after < 0n || after > MAX_AMOUNT) throw new RangeError(`balance out of range: ${after}`);
-      statements.upsert.bind([account, after.toString()]);
-      statements.upsert.step();
-      statements.upsert.reset();
+      this.#balances.set(account, after);
+      if (this.#highest !== undefined && account > this.#highest) this.#highest = account;
     }
+    this.#unflushed.set(account, after);
     this.#total += (after ?? 0n) - (before ?? 0n);
-    this.#count += (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
+  }
+
+  /**
+   * Brings the SQLite table up to date with every change so far: one statement for the balances set
+   * and one for the accounts closed, in one transaction.
+   */
+  flush(): void {
+    if (this.#unflushed.size === 0) return;
+    let set = "";
+    let closed = "";
+    for (const [account, balance] of this.#unflushed) {
+      if (balance === undefined) closed += closed === "" ? `[${account}` : `,${account}`;
+      else set += set === "" ? `{"${account}":${balance}` : `,"${account}":${balance}`;
+    }
+    this.#unflushed.clear();
+    const { begin, commit, upsertAll, removeAll } = this.#statements;
+    begin.step();
+    begin.reset();
+    // An account closed and opened again since the last flush is in one of the two, never both.
+    if (set !== "") run(upsertAll, `${set}}`);
+    if (closed !== "") run(removeAll, `${closed}]`);
+    commit.step();
+    commit.reset();
   }
 
   /** A free account number: the one after the highest, else the lowest gap; undefined when full. */
   freeNumber(): AccountNumber | undefined {
-    const { highest, gap } = this.#statements;
-    highest.step();
-    const next = highest.get()[0] as number;
-    highest.reset();
-    if (next <= MAX_ACCOUNT) return next as AccountNumber;
-    if (this.balance(MIN_ACCOUNT as AccountNumber) === undefined) return MIN_ACCOUNT as AccountNumber;
-    const found = gap.step() ? (gap.get()[0] as number) : undefined;
-    gap.reset();
-    return found as AccountNumber | undefined;
+    if (this.#highest === undefined) {
+      this.#highest = MIN_ACCOUNT - 1;
+      for (const account of this.#balances.keys()) if (account > this.#highest) this.#highest = account;
+    }
+    if (this.#highest < MAX_ACCOUNT) return (this.#highest + 1) as AccountNumber;
+    for (let account = MIN_ACCOUNT; account <= MAX_ACCOUNT; account++) {
+      if (!this.#balances.has(account)) return account as AccountNumber;
+    }
+    return undefined;
   }
 
   /** Sum of all balances, exact (it may exceed 2^63 − 1). */
@@ -143,20 +183,33 @@ export class AccountTable {
 
   /** Number of accounts. */
   count(): number {
-    return this.#count;
+    return this.#balances.size;
   }
 
-  /** Reads the totals from the rows; afterwards `write` keeps them, so BA and BN cost no scan. */
-  #countRows(): void {
-    // SQLite's SUM overflows past 2^63 − 1: summing the high and low 32 bits apart stays in int64 for 90,000 rows.
-    const sums = this.#db.prepare(
-      "SELECT COALESCE(SUM(balance >> 32), 0), COALESCE(SUM(balance & 4294967295), 0), COUNT(*) FROM accounts",
-    );
-    sums.step();
-    const [high, low, count] = sums.get(null, BIG) as [bigint, bigint, bigint];
-    sums.free();
-    this.#total = (high << 32n) + low;
-    this.#count = Number(count);
+  /**
+   * A page of accounts from the SQLite table, which holds every acknowledged change (changes reach it just
+   * before their acknowledgement); read-only, prepared per call: the monitor page asks, not clients.
+   */
+  page(query: AccountQuery): AccountPage {
+    if (!/^[0-9]*$/.test(query.search)) throw new RangeError("search must be digits");
+    const where = query.search === "" ? "" : `WHERE CAST(id AS TEXT) LIKE '%${query.search}%'`;
+    const order = `${query.sort === "balance" ? "balance" : "id"} ${query.descending ? "DESC" : "ASC"}, id`;
+    let matching = this.#balances.size;
+    if (where !== "") {
+      const counted = this.#db.prepare(`SELECT COUNT(*) FROM accounts ${where}`);
+      counted.step();
+      matching = counted.get()[0] as number;
+      counted.free();
+    }
+    const select = this.#db.prepare(`SELECT id, balance FROM accounts ${where} ORDER BY ${order} LIMIT ? OFFSET ?`);
+    const rows: [AccountNumber, Amount][] = [];
+    select.bind([query.limit, query.offset]);
+    while (select.step()) {
+      const [id, balance] = select.get(null, BIG) as [bigint, bigint];
+      rows.push([Number(id) as AccountNumber, balance]);
+    }
+    select.free();
+    return { matching, rows };
   }
 
   /** The sequence number of the last journal record this table includes. */
@@ -169,11 +222,8 @@ export class AccountTable {
 
   /** The whole database as SQLite file bytes, stamped with the last journal record it includes. */
   export(appliedSeq: number): Uint8Array {
-    const { setSeq } = this.#write();
-    setSeq.bind([appliedSeq]);
-    setSeq.step();
-    setSeq.reset();
-    this.#commit();
+    this.flush();
+    run(this.#statements.setSeq, appliedSeq);
     const bytes = this.#db.export();
     // sql.js frees prepared statements on export.
     this.#statements = prepare(this.#db);
@@ -182,23 +232,26 @@ export class AccountTable {
 
   /** Frees the database. */
   close(): void {
-    this.#commit();
     this.#db.close();
   }
 }
 
+function run(statement: Statement, value: string | number): void {
+  statement.bind([value]);
+  statement.step();
+  statement.reset();
+}
+
 function prepare(db: Database) {
   return {
-    select: db.prepare("SELECT balance FROM accounts WHERE id = ?"),
-    upsert: db.prepare(
-      "INSERT INTO accounts (id, balance) VALUES (?, CAST(? AS INTEGER)) ON CONFLICT(id) DO UPDATE SET balance = excluded.balance",
+    begin: db.prepare("BEGIN"),
+    commit: db.prepare("COMMIT"),
+    // json_each reads integers exactly as int64; the bounds were checked in bigint by write().
+    upsertAll: db.prepare(
+      `INSERT INTO accounts (id, balance) SELECT CAST(key AS INTEGER), value FROM json_each(?) WHERE true
+         ON CONFLICT(id) DO UPDATE SET balance = excluded.balance`,
     ),
-    remove: db.prepare("DELETE FROM accounts WHERE id = ?"),
-    highest: db.prepare(`SELECT COALESCE(MAX(id), ${MIN_ACCOUNT - 1}) + 1 FROM accounts`),
-    gap: db.prepare(
-      `SELECT a.id + 1 FROM accounts a WHERE a.id < ${MAX_ACCOUNT}
-         AND NOT EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id + 1) ORDER BY a.id LIMIT 1`,
-    ),
+    removeAll: db.prepare("DELETE FROM accounts WHERE id IN (SELECT value FROM json_each(?))"),
     getSeq: db.prepare("SELECT value FROM meta WHERE key = 'seq'"),
     setSeq: db.prepare("INSERT INTO meta (key, value) VALUES ('seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
   } satisfies Record<string, Statement>;

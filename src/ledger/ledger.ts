@@ -7,13 +7,13 @@ import { promises as fs } from "node:fs";
 import { dirname } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type AccountNumber, type Amount, MAX_AMOUNT } from "../protocol/values.ts";
-import { type AccountTable, LedgerError } from "./accounts.ts";
+import { type AccountPage, type AccountQuery, type AccountTable, LedgerError } from "./accounts.ts";
 import { Journal, readJournal } from "./journal.ts";
 import { type DataLock, lockData } from "./lock.ts";
 import { assertUndamaged, loadSnapshot, newerRecords, replay, storePaths } from "./recovery.ts";
 import { writeSnapshot } from "./snapshot.ts";
 
-export { CorruptStoreError, LedgerError, type LedgerFailure } from "./accounts.ts";
+export { type AccountPage, type AccountQuery, CorruptStoreError, LedgerError, type LedgerFailure } from "./accounts.ts";
 
 /** A value now, or later while the ledger is briefly held for a snapshot. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -179,6 +179,11 @@ export class DurableLedger implements Ledger {
     return this.#gate(() => this.#table.count());
   }
 
+  /** A page of the accounts, for the monitor page. */
+  accounts(query: AccountQuery): MaybePromise<AccountPage> {
+    return this.#gate(() => this.#table.page(query));
+  }
+
   /**
    * Writes a snapshot and drops the journal records it covers. Operations are held only while
    * in-flight records reach the disk and the database is copied; the file is written meanwhile.
@@ -292,6 +297,8 @@ export class DurableLedger implements Ledger {
   }
 
   #markDurable(seq: number): void {
+    // The SQLite table is the store of record at every acknowledgement: it catches up before any is sent.
+    this.#table.flush();
     const undurable = this.#undurable;
     while (this.#durableHead < undurable.length && undurable[this.#durableHead]!.seq <= seq) this.#durableHead++;
     if (this.#durableHead === undurable.length) {

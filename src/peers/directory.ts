@@ -23,11 +23,23 @@ export class ForwardError extends Error {
   }
 }
 
+/** One forward's outcome, for whoever watches the peers (the monitor page). */
+export interface PeerContact {
+  readonly bank: BankCode;
+  /** The port tried; undefined when no port answered BC. */
+  readonly port: number | undefined;
+  readonly ok: boolean;
+  readonly ms: number;
+  /** Why it failed. */
+  readonly reason?: string;
+}
+
 /** Finds other banks by their bank code and relays commands to them. */
 export class BankDirectory {
   readonly #timeoutMs: number;
   readonly #ports: readonly number[];
   readonly #localAddress: string | undefined;
+  readonly #onContact: ((contact: PeerContact) => void) | undefined;
   /** The port each bank answered BC on, keyed by the address we dialled (a bank's BC may name another). */
   readonly #known = new Map<BankCode, number>();
   /** Probes running now, so concurrent forwards to one unknown bank share a single probe. */
@@ -40,15 +52,23 @@ export class BankDirectory {
   /**
    * `timeoutMs` bounds a whole forward (probe included); `ports` defaults to 65525–65535;
    * `localAddress` is the address we connect from (our own, so the other bank logs who we are);
-   * `self` is our bank code and port: a bank listening on every address must not find itself by probing.
+   * `self` is our bank code and port: a bank listening on every address must not find itself by probing;
+   * `onContact` hears of every forward's outcome.
    */
   constructor(
-    options: { timeoutMs: number; ports?: readonly number[]; localAddress?: string; self?: { code: string; port: number } },
+    options: {
+      timeoutMs: number;
+      ports?: readonly number[];
+      localAddress?: string;
+      self?: { code: string; port: number };
+      onContact?: (contact: PeerContact) => void;
+    },
   ) {
     this.#timeoutMs = options.timeoutMs;
     this.#ports = options.ports ?? BANK_PORTS;
     this.#localAddress = options.localAddress;
     this.#self = options.self;
+    this.#onContact = options.onContact;
   }
 
   /** Sends `line` to the bank with code `bank` and returns its reply line as it came; throws ForwardError. */
@@ -58,6 +78,7 @@ export class BankDirectory {
     const fail = (port: number | undefined, reason: string, delivered = false): ForwardError => {
       const ms = Math.round(performance.now() - started);
       log.warn("Forward {line} to {bank} failed: {reason}", { event: "forward_failed", bank, port, line, reason, delivered, ms });
+      this.#onContact?.({ bank, port, ok: false, ms, reason });
       return new ForwardError(bank, delivered, reason);
     };
     if (this.#inFlight >= MAX_FORWARDS_IN_FLIGHT) throw fail(undefined, `more than ${MAX_FORWARDS_IN_FLIGHT} forwards in flight`);
@@ -76,6 +97,7 @@ export class BankDirectory {
           const reply = await exchange(bank, port, line, deadline - performance.now(), { localAddress: this.#localAddress });
           const ms = Math.round(performance.now() - started);
           log.info("Forward {line} to {bank}:{port} -> {reply}", { event: "forward", bank, port, line, reply, ms });
+          this.#onContact?.({ bank, port, ok: true, ms });
           return reply;
         } catch (error) {
           if (!(error instanceof PeerError)) throw error;

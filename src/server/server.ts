@@ -8,6 +8,14 @@ import { logCommand, logger } from "../log.ts";
 import { asBankError, dispatch, type DispatchContext } from "./dispatch.ts";
 import { type CloseReason, Session } from "./session.ts";
 
+/** What one command did, as the monitor's feed shows it. */
+export interface CommandRecord {
+  readonly peer: string;
+  readonly request: string;
+  readonly reply: string;
+  readonly ms: number;
+}
+
 /** How the server listens and treats clients. */
 export interface ServerOptions {
   readonly host: string;
@@ -15,6 +23,8 @@ export interface ServerOptions {
   readonly clientTimeoutMs: number;
   readonly maxConnections: number;
   readonly language: Language;
+  /** Told of every command after it is logged (the monitor page); absent when nobody listens. */
+  readonly onCommand?: (record: CommandRecord) => void;
 }
 
 const log = logger("server");
@@ -78,7 +88,8 @@ export class BankServer {
     }
     const seconds = this.#options.clientTimeoutMs / 1000;
     const idleLine = errorLine(this.#options.language, new BankError("idle_timeout", { seconds: String(seconds) }));
-    const session = new Session(socket, (frame) => this.#handle(frame, peer), {
+    const peerJson = JSON.stringify(peer);
+    const session = new Session(socket, (frame) => this.#handle(frame, peer, peerJson), {
       idleTimeoutMs: this.#options.clientTimeoutMs,
       idleLine,
     });
@@ -95,13 +106,13 @@ export class BankServer {
   }
 
   /** Answers one frame, logging request, reply and duration as one structured line. */
-  #handle(frame: Frame, peer: string): MaybePromise<string | undefined> {
+  #handle(frame: Frame, peer: string, peerJson: string): MaybePromise<string | undefined> {
     const started = performance.now();
     if (frame.kind !== "line") {
       const refusal = new BankError(frame.kind === "too_long" ? "line_too_long" : "invalid_utf8");
       // The log shows what was refused: its first bytes, escaped.
       const request = `<${frame.kind}> ${frame.preview}`;
-      return this.#logged(peer, request, started, this.#refusal(refusal, peer, request));
+      return this.#logged(peer, peerJson, request, started, this.#refusal(refusal, peer, request));
     }
     const request = frame.text;
     let result: MaybePromise<string>;
@@ -112,15 +123,17 @@ export class BankServer {
     } catch (error) {
       result = this.#refusal(error, peer, request);
     }
-    if (!(result instanceof Promise)) return this.#logged(peer, request, started, result);
+    if (!(result instanceof Promise)) return this.#logged(peer, peerJson, request, started, result);
     return result.then(
-      (reply) => this.#logged(peer, request, started, reply),
-      (error: unknown) => this.#logged(peer, request, started, this.#refusal(error, peer, request)),
+      (reply) => this.#logged(peer, peerJson, request, started, reply),
+      (error: unknown) => this.#logged(peer, peerJson, request, started, this.#refusal(error, peer, request)),
     );
   }
 
-  #logged(peer: string, request: string, started: number, reply: string): string {
-    logCommand({ peer, request, reply, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+  #logged(peer: string, peerJson: string, request: string, started: number, reply: string): string {
+    const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    logCommand(peerJson, request, reply, ms);
+    this.#options.onCommand?.({ peer, request, reply, ms });
     return reply;
   }
 

@@ -1,0 +1,92 @@
+/**
+ * The disk's own speed, so a reader can tell a disk-bound row from a CPU-bound one: fdatasync latency
+ * one at a time, and how many fdatasyncs per second it completes with one and with four in flight on
+ * one file (what the bank's journal does), measured in the temp dir the banks use.
+ */
+import { Buffer } from "node:buffer";
+import { closeSync, fdatasyncSync, openSync, promises as fs, readFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { Samples } from "./loadgen.ts";
+import { tempDir } from "./procs.ts";
+import { f0, f3 } from "./context.ts";
+
+/** What the disk did. */
+export interface DiskFigures {
+  /** Latency of a 40-byte append + fdatasync, one at a time. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** fdatasyncs completed per second with 1 and with 4 in flight (each after its own 40-byte append). */
+  readonly syncsPerSec1: number;
+  readonly syncsPerSec4: number;
+}
+
+const RECORD = Buffer.alloc(40, 0x41);
+
+/** Times `count` appends of 40 bytes, each followed by fdatasync, on this thread. */
+function latency(path: string, count: number): { p50Ms: number; p99Ms: number } {
+  const fd = openSync(path, "a");
+  const samples = new Samples();
+  try {
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      writeSync(fd, RECORD);
+      fdatasyncSync(fd);
+      samples.push(performance.now() - t);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const s = samples.summary();
+  return { p50Ms: s.p50, p99Ms: s.p99 };
+}
+
+/** fdatasyncs per second with `inFlight` writers each appending then syncing through the thread pool. */
+async function syncRate(path: string, inFlight: number, ms: number): Promise<number> {
+  const file = await fs.open(path, "a");
+  let done = 0;
+  const end = performance.now() + ms;
+  const started = performance.now();
+  try {
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (performance.now() < end) {
+        writeSync(file.fd, RECORD);
+        await file.datasync();
+        done++;
+      }
+    }));
+  } finally {
+    await file.close();
+  }
+  return done / ((performance.now() - started) / 1000);
+}
+
+/** Measures the disk: latency over `count` syncs, rates over `rateMs` each. */
+export async function probeDisk(count = 200, rateMs = 1000): Promise<DiskFigures> {
+  const path = join(tempDir("fsync"), "probe");
+  const { p50Ms, p99Ms } = latency(path, count);
+  const syncsPerSec1 = await syncRate(path, 1, rateMs);
+  const syncsPerSec4 = await syncRate(path, 4, rateMs);
+  return { p50Ms, p99Ms, syncsPerSec1, syncsPerSec4 };
+}
+
+/** One line: "fdatasync p50 … ms p99 … ms; … syncs/s with 1 in flight, … with 4". */
+export function formatDisk(d: DiskFigures): string {
+  return `fdatasync p50 ${f3(d.p50Ms)} ms p99 ${f3(d.p99Ms)} ms; ${f0(d.syncsPerSec1)} syncs/s with 1 in flight, ` +
+    `${f0(d.syncsPerSec4)} with 4`;
+}
+
+/** The file system holding `dir`: "ext4 on /dev/vda". */
+export function fileSystemOf(dir: string): string {
+  let found = "?";
+  let best = -1;
+  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+    const [device, mountPoint, type] = line.split(" ");
+    if (mountPoint === undefined || type === undefined) continue;
+    const under = dir === mountPoint || dir.startsWith(mountPoint.endsWith("/") ? mountPoint : `${mountPoint}/`);
+    if (under && mountPoint.length > best) {
+      best = mountPoint.length;
+      found = `${type} on ${device}`;
+    }
+  }
+  return found;
+}
