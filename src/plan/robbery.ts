@@ -505,15 +505,8 @@ export function planRobbery<B extends BankTotals>(
   target: bigint,
   timeLimitMs = PLAN_TIME_LIMIT_MS,
 ): RobberyPlan<B> {
-  let amount = 0n;
-  let clients = 0n;
-  for (const b of banks) {
-    amount += b.amount;
-    clients += b.clients;
-  }
-  if (amount < target) return { reachable: false, target, amount, clients };
-  // a bank without money could only add clients and a bank
-  const items = banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
+  const items = candidates(banks, target);
+  if (!Array.isArray(items)) return items;
   const search = new Search(items, target, performance.now() + timeLimitMs);
   let exact = true;
   try {
@@ -539,8 +532,11 @@ export function planRobbery<B extends BankTotals>(
   };
 }
 
-/** The greedy plan: banks by money per client, best first, until the target is met. Valid, not proven optimal. */
-export function greedyPlan<B extends BankTotals>(banks: readonly B[], target: bigint): RobberyPlan<B> {
+/**
+ * The banks worth robbing, sorted by money per client (a bank without money could only add clients),
+ * or the unreachable plan with the whole network's totals when all of it holds less than the target.
+ */
+function candidates<B extends BankTotals>(banks: readonly B[], target: bigint): Item[] | RobberyPlan<B> {
   let amount = 0n;
   let clients = 0n;
   for (const b of banks) {
@@ -548,10 +544,16 @@ export function greedyPlan<B extends BankTotals>(banks: readonly B[], target: bi
     clients += b.clients;
   }
   if (amount < target) return { reachable: false, target, amount, clients };
-  const items = banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
+  return banks.flatMap((b, index) => (b.amount > 0n ? [{ index, clients: b.clients, amount: b.amount }] : [])).sort(byRatio);
+}
+
+/** The greedy plan: banks by money per client, best first, until the target is met. Valid, not proven optimal. */
+export function greedyPlan<B extends BankTotals>(banks: readonly B[], target: bigint): RobberyPlan<B> {
+  const items = candidates(banks, target);
+  if (!Array.isArray(items)) return items;
   const chosen: number[] = [];
-  amount = 0n;
-  clients = 0n;
+  let amount = 0n;
+  let clients = 0n;
   for (const it of items) {
     if (amount >= target) break;
     chosen.push(it.index);
