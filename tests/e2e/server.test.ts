@@ -7,47 +7,21 @@ import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { BankClient, BankProcess } from "../helpers/bank_process.ts";
+import { BankClient, BankProcess, stopWithin, TestBanks } from "../helpers/bank_process.ts";
 
 const PORT = 65530;
 const MAX = "9223372036854775807";
 
-const banks: BankProcess[] = [];
-const clients: BankClient[] = [];
+const fleet = new TestBanks({ port: PORT });
+const startBank = (config: Record<string, unknown> & { host: string; port?: number }) => fleet.start(config);
+const client = (bank: BankProcess) => fleet.client(bank);
+/** Stops every bank started so far; each describe calls it (deno test --filter skips a file-level after). */
+const stopBanks = () => fleet.stopAll();
 
-async function startBank(config: Record<string, unknown> & { host: string; port?: number }): Promise<BankProcess> {
-  const bank = new BankProcess({ port: PORT, ...config });
-  banks.push(bank);
-  return await bank.start();
-}
-
-async function client(bank: BankProcess): Promise<BankClient> {
-  const c = await bank.client();
-  clients.push(c);
-  return c;
-}
-
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
+afterEach(() => fleet.closeClients());
+after(stopBanks);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** SIGTERM, then SIGKILL if the bank has not exited within `ms`; the exit code, or "hung". */
-async function stopWithin(bank: BankProcess, ms = 5000): Promise<number | null | "hung"> {
-  const code = await Promise.race([bank.stop("SIGTERM"), sleep(ms).then(() => "hung" as const)]);
-  if (code === "hung") await bank.stop("SIGKILL");
-  return code;
-}
-
-/** Stops every bank started so far; each describe calls it (deno test --filter skips a file-level after). */
-async function stopBanks(): Promise<void> {
-  for (const bank of banks.splice(0)) {
-    await stopWithin(bank);
-    rmSync(bank.dir, { recursive: true, force: true });
-  }
-}
-after(stopBanks);
 
 /** Asserts an error reply: `ER ` and a message that mentions each of `mentions`. */
 function assertER(reply: string, ...mentions: (string | RegExp)[]): void {
@@ -517,7 +491,7 @@ describe("bank over TCP: limits", () => {
     } finally {
       refused.destroy();
       // Stopped here, with a short deadline: a bank that still holds a refused socket may not stop on SIGTERM.
-      if (banks.includes(bank)) banks.splice(banks.indexOf(bank), 1);
+      fleet.forget(bank);
       await stopWithin(bank, 1000);
       rmSync(bank.dir, { recursive: true, force: true });
     }
@@ -537,7 +511,7 @@ describe("bank over TCP: limits", () => {
     refused.socket.destroy();
     holder.close();
     await sleep(200);
-    if (banks.includes(bank)) banks.splice(banks.indexOf(bank), 1);
+    fleet.forget(bank);
     const code = await stopWithin(bank, 3000);
     rmSync(bank.dir, { recursive: true, force: true });
     assert.equal(code, 0, "SIGTERM did not stop the bank within 3 s (it had to be killed)");

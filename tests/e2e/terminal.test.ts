@@ -6,29 +6,17 @@
  */
 import { after, afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { BankClient, BankProcess } from "../helpers/bank_process.ts";
+import { BankClient, type BankProcess, TestBanks } from "../helpers/bank_process.ts";
 import { logRecords, timed, waitForLog } from "../helpers/bank_network.ts";
 import { type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
 
 const PORT = 65525;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const banks: BankProcess[] = [];
-const clients: BankClient[] = [];
+const fleet = new TestBanks({ port: PORT });
 const fakes: FakePeer[] = [];
-
-async function startBank(config: Record<string, unknown> & { host: string }): Promise<BankProcess> {
-  const bank = new BankProcess({ port: PORT, ...config });
-  banks.push(bank);
-  return await bank.start();
-}
-
-async function client(bank: BankProcess): Promise<BankClient> {
-  const c = await bank.client();
-  clients.push(c);
-  return c;
-}
+const startBank = (config: Record<string, unknown> & { host: string }) => fleet.start(config);
+const client = (bank: BankProcess) => fleet.client(bank);
 
 async function fake(options: Parameters<typeof startFakePeer>[0]): Promise<FakePeer> {
   const peer = await startFakePeer(options);
@@ -36,17 +24,12 @@ async function fake(options: Parameters<typeof startFakePeer>[0]): Promise<FakeP
   return peer;
 }
 
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
+afterEach(() => fleet.closeClients());
 
 /** Stops every bank and fake (each describe calls it: deno test --filter skips a file-level after). */
 async function cleanup(): Promise<void> {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
-  for (const bank of banks.splice(0)) {
-    await bank.stop();
-    rmSync(bank.dir, { recursive: true, force: true });
-  }
+  await fleet.stopAll();
 }
 after(cleanup);
 
@@ -82,14 +65,14 @@ describe("a person at PuTTY or telnet", () => {
   });
 
   it("ignores arrow keys and Ctrl+C in the line", async () => {
-    const bank = banks[0]!;
+    const bank = fleet.banks[0]!;
     const c = await client(bank);
     await typeBytes(c, "B", 0x1b, "[D", 0x1b, "[C", "C", 0x03, "\r\n");
     assert.equal(await c.readLine(), `BC ${host}`);
   });
 
   it("answers a telnet client: negotiation removed, CR NUL line ends, no ER for either", async () => {
-    const c = await client(banks[0]!);
+    const c = await client(fleet.banks[0]!);
     // What Linux telnet and PuTTY's telnet mode send before the first command.
     c.write(Uint8Array.of(IAC, 0xfb, 0x1f, IAC, 0xfb, 0x20, IAC, 0xfb, 0x18, IAC, 0xfd, 0x03));
     c.write(Uint8Array.of(IAC, 0xfa, 0x1f, 0x00, 0x50, 0x00, 0x18, IAC, 0xf0));
@@ -99,7 +82,7 @@ describe("a person at PuTTY or telnet", () => {
   });
 
   it("separates fields by a no-break space as by a space", async () => {
-    const c = await client(banks[0]!);
+    const c = await client(fleet.banks[0]!);
     const account = (await c.request("AC")).slice(3);
     assert.equal(await c.request(`AB\u00a0${account}`), "AB 0");
     assert.equal(await c.request(`AD\u00a0${account}\u2009100`), "AD");
@@ -107,7 +90,7 @@ describe("a person at PuTTY or telnet", () => {
   });
 
   it("logs a refused line with its first bytes, escaped", async () => {
-    const bank = banks[0]!;
+    const bank = fleet.banks[0]!;
     const c = await client(bank);
     c.write(Uint8Array.of(0x41, 0x42, 0x20, 0xfe, 0xfd, 0x0d, 0x0a));
     assert.match((await c.readLine())!, /^ER .*UTF-8/);
@@ -142,7 +125,7 @@ describe("timeouts that tell the truth", () => {
 
   it("says the outcome is unknown when the request was delivered but not answered, and how to check", async () => {
     await fake({ host: silentHost, port: 65529, respond: (line) => (line === "BC" ? `BC ${silentHost}` : null) });
-    const c = await client(banks[0]!);
+    const c = await client(fleet.banks[0]!);
     const reply = await c.request(`AD 10001/${silentHost} 100`, 6000);
     assert.doesNotMatch(reply, /cannot be reached/);
     assert.match(reply, new RegExp(`^ER The bank at ${silentHost.replaceAll(".", "\\.")} got the request .*may or may not .*AB 10001/${silentHost.replaceAll(".", "\\.")}`));
@@ -153,12 +136,12 @@ describe("timeouts that tell the truth", () => {
   });
 
   it("says cannot be reached only when nothing was sent", async () => {
-    const c = await client(banks[0]!);
+    const c = await client(fleet.banks[0]!);
     assert.match(await c.request("AD 10001/127.0.14.99 5", 6000), /^ER The bank at 127\.0\.14\.99 cannot be reached; nothing was sent/);
   });
 
   it("sends one ER line to an idle client before closing, and logs it as an idle disconnect", async () => {
-    const bank = banks[0]!;
+    const bank = fleet.banks[0]!;
     const c = await client(bank);
     const { value, ms } = await timed(c.readLine(4000));
     assert.equal(value, "ER No command for 1 s; closing the connection.");
@@ -172,11 +155,11 @@ describe("timeouts that tell the truth", () => {
   it("answers an RP that takes longer than client_time_out, and counts the host that never answered", async () => {
     // Accepts on a bank port and never answers BC: the scan waits `timeout` for it, as for a slow bank.
     await fake({ host: "127.0.14.22", port: 65531, respond: () => null });
-    const c = await client(banks[0]!);
+    const c = await client(fleet.banks[0]!);
     const { value, ms } = await timed(c.request("RP 1", 10_000));
     assert.ok(ms >= 2500, `RP took only ${ms} ms, the silent host should have been given 3 s`);
     assert.match(value, /^RP 1 cannot be reached: .* left out \(no valid answer to BC, BA or BN\)\.$/);
-    const scan = await waitForLog(banks[0]!, (r) => r.event === "scan", "the scan's log line");
+    const scan = await waitForLog(fleet.banks[0]!, (r) => r.event === "scan", "the scan's log line");
     const leftOut = scan.left_out as { code: string; port: number; reason: string }[];
     assert.ok(leftOut.some((p) => p.code === "127.0.14.22" && p.port === 65531 && /did not answer/.test(p.reason)), JSON.stringify(leftOut));
     const found = scan.banks as { code: string }[];
@@ -205,10 +188,13 @@ describe("never forwards to itself", () => {
   it("treats 0.0.0.0 and its interface addresses as its own when listening on every address", async () => {
     const bank = await startBank({ host: "0.0.0.0", bank_code: "127.0.14.4", port: 65534 });
     const c = await BankClient.connect("127.0.0.1", 65534);
-    clients.push(c);
-    const number = (await c.request("AC")).slice(3).split("/")[0];
-    assert.equal(await c.request(`AD ${number}/0.0.0.0 5`), "AD");
-    assert.equal(await c.request(`AB ${number}/127.0.0.1`), "AB 5");
+    try {
+      const number = (await c.request("AC")).slice(3).split("/")[0];
+      assert.equal(await c.request(`AD ${number}/0.0.0.0 5`), "AD");
+      assert.equal(await c.request(`AB ${number}/127.0.0.1`), "AB 5");
+    } finally {
+      c.close();
+    }
     await sleep(300);
     assert.ok(!logRecords(bank).some((r) => r.event === "forward" || r.event === "forward_failed"), "a forward was logged");
   });

@@ -305,3 +305,57 @@ export class BankClient {
     this.socket.destroy();
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SIGTERM, then SIGKILL if the bank has not exited within `ms`; the exit code, or "hung". */
+export async function stopWithin(bank: BankProcess, ms = 5000): Promise<number | null | "hung"> {
+  const code = await Promise.race([bank.stop("SIGTERM"), sleep(ms).then(() => "hung" as const)]);
+  if (code === "hung") await bank.stop("SIGKILL");
+  return code;
+}
+
+/** The banks and clients one test file starts, so that one call closes the clients and another stops the banks. */
+export class TestBanks {
+  /** Banks started and not yet stopped; a test that stops one itself takes it out with `forget`. */
+  readonly banks: BankProcess[] = [];
+  readonly #clients: BankClient[] = [];
+  readonly #defaults: Partial<BankConfig>;
+
+  /** `defaults`: config keys every bank of the file shares (a port, say). */
+  constructor(defaults: Partial<BankConfig> = {}) {
+    this.#defaults = defaults;
+  }
+
+  /** Starts a bank with the defaults and `config`; resolves once it listens. */
+  async start(config: Record<string, unknown> & { host: string }): Promise<BankProcess> {
+    const bank = new BankProcess({ ...this.#defaults, ...config } as BankConfig);
+    this.banks.push(bank);
+    return await bank.start();
+  }
+
+  /** A new client of `bank`, closed by `closeClients`. */
+  async client(bank: BankProcess): Promise<BankClient> {
+    const c = await bank.client();
+    this.#clients.push(c);
+    return c;
+  }
+
+  /** Stops keeping track of a bank the test stops itself. */
+  forget(bank: BankProcess): void {
+    if (this.banks.includes(bank)) this.banks.splice(this.banks.indexOf(bank), 1);
+  }
+
+  /** Closes every client opened so far (after each test). */
+  closeClients(): void {
+    for (const c of this.#clients.splice(0)) c.close();
+  }
+
+  /** Stops every bank started so far (SIGKILL after 5 s) and removes its folder. */
+  async stopAll(): Promise<void> {
+    for (const bank of this.banks.splice(0)) {
+      await stopWithin(bank);
+      rmSync(bank.dir, { recursive: true, force: true });
+    }
+  }
+}
