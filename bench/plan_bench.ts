@@ -7,7 +7,7 @@
 import { pathToFileURL } from "node:url";
 import process from "node:process";
 import { type BankTotals, planRobbery } from "../src/plan/robbery.ts";
-import { Rng } from "../tests/helpers/random.ts";
+import { network, NETWORK_CLASSES } from "../tests/helpers/networks.ts";
 
 /** One class × target row. */
 export interface PlanBenchRow {
@@ -21,25 +21,6 @@ export interface PlanBenchRow {
 }
 
 const SEEDS = 5;
-const MAX = 9223372036854775807n;
-
-/** How a class draws a bank's amount from its clients. */
-const CLASSES: Record<string, (clients: bigint, rng: Rng) => bigint> = {
-  uncorrelated: (_c, rng) => rng.big(10n ** 12n),
-  "weakly correlated": (c, rng) => c * 1000n + rng.big(200_000n),
-  "strongly correlated": (c) => c * 1000n + 100n,
-  "strongly correlated + noise": (c, rng) => c * 1000n + rng.big(49n),
-  "near 2^63 − 1": (_c, rng) => MAX - rng.big(10n ** 9n),
-};
-
-function network(kind: string, seed: number): BankTotals[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: 254 }, (_, i) => {
-    const clients = BigInt(rng.int(1, 90_000));
-    return { code: `10.0.0.${i + 1}`, clients, amount: CLASSES[kind]!(clients, rng) };
-  });
-}
-
 function share(banks: readonly BankTotals[], pct: number): bigint {
   return (banks.reduce((s, b) => s + b.amount, 0n) * BigInt(pct)) / 100n;
 }
@@ -47,7 +28,7 @@ function share(banks: readonly BankTotals[], pct: number): bigint {
 /** Runs every class × target (after one untimed plan per class, so the JIT is warm) and returns the rows. */
 export async function runPlanBench(): Promise<PlanBenchRow[]> {
   const rows: PlanBenchRow[] = [];
-  for (const kind of Object.keys(CLASSES)) {
+  for (const kind of Object.keys(NETWORK_CLASSES)) {
     const warm = network(kind, 0);
     planRobbery(warm, share(warm, 50));
     for (const targetPct of [30, 50, 90]) {

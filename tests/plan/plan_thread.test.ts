@@ -3,16 +3,11 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { PlanThread } from "../../src/plan/plan_thread.ts";
 import { type BankTotals, greedyPlan, planRobbery } from "../../src/plan/robbery.ts";
+import { network } from "../helpers/networks.ts";
 import { Rng } from "../helpers/random.ts";
 
 /** 254 banks with amount = 1000 × clients + 0..49: the class the planner takes longest to prove. */
-function noisyNetwork(seed: number): BankTotals[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: 254 }, (_, i) => {
-    const clients = BigInt(rng.int(1, 90_000));
-    return { code: `10.0.0.${i + 1}`, clients, amount: clients * 1000n + rng.big(49n) };
-  });
-}
+const noisyNetwork = (seed: number): BankTotals[] => network("strongly correlated + noise", seed);
 
 const share = (banks: readonly BankTotals[], percent: bigint) => (banks.reduce((s, b) => s + b.amount, 0n) * percent) / 100n;
 

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type BankTotals, planRobbery, type RobberyPlan } from "../../src/plan/robbery.ts";
+import { NETWORK_CLASSES } from "../helpers/networks.ts";
 import { Rng } from "../helpers/random.ts";
 
 /** Long enough that no search here is cut short: every plan must be proved optimal. */
@@ -188,15 +189,8 @@ describe("planRobbery", () => {
   });
 
   it("finds the fewest clients a dense table over client totals finds, on 100–254 banks of every hard class", () => {
-    const classes: Record<string, (clients: bigint, rng: Rng) => bigint> = {
-      uncorrelated: (_c, rng) => rng.big(10n ** 12n),
-      "weakly correlated": (c, rng) => c * 1000n + rng.big(200_000n),
-      "strongly correlated": (c) => c * 1000n + 100n,
-      "strongly correlated + noise": (c, rng) => c * 1000n + rng.big(49n),
-      "near 2^63 − 1": (_c, rng) => MAX - rng.big(10n ** 9n),
-    };
     let seed = 20_000;
-    for (const [kind, amountOf] of Object.entries(classes)) {
+    for (const [kind, amountOf] of Object.entries(NETWORK_CLASSES)) {
       for (const percent of [30n, 50n, 90n]) {
         const rng = new Rng(++seed);
         const banks = Array.from({ length: rng.int(100, 254) }, (_, i) => {
