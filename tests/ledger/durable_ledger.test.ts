@@ -90,13 +90,19 @@ async function populate(ledger: DurableLedger, model: ModelLedger): Promise<void
   }
 }
 
+/** A fresh directory with an open ledger holding the standard accounts, and the model that mirrors it. */
+async function populatedLedger(): Promise<{ dir: string; model: ModelLedger; ledger: DurableLedger }> {
+  const dir = freshDir();
+  const model = new ModelLedger();
+  const ledger = await openLedger(dir);
+  await populate(ledger, model);
+  return { dir, model, ledger };
+}
+
 describe("DurableLedger persistence", () => {
   after(cleanup);
   it("keeps every account and balance across a clean shutdown", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const first = await openLedger(dir);
-    await populate(first, model);
+    const { dir, model, ledger: first } = await populatedLedger();
     await shutdown(first);
     assert.ok(existsSync(dataOf(dir)), "shutdown writes a snapshot");
     const second = await openLedger(dir);
@@ -112,10 +118,7 @@ describe("DurableLedger persistence", () => {
   });
 
   it("keeps every resolved change after a crash (no shutdown), by replaying the journal", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     const crashed = await openLedger(crashCopy(dir));
     assert.ok(crashed.recovery.replayed > 0, "the changes came from the journal");
     await assertSame(crashed, model);
@@ -124,10 +127,7 @@ describe("DurableLedger persistence", () => {
   });
 
   it("keeps a snapshot plus the changes made after it, replaying only those", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     await ledger.snapshot();
     assert.ok(existsSync(dataOf(dir)));
     for (const l of [ledger, model]) {
@@ -165,10 +165,7 @@ describe("DurableLedger persistence", () => {
   });
 
   it("drops a torn journal tail, reports its size, and goes on appending after the whole records", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     const copy = crashCopy(dir);
     await shutdown(ledger);
     const garbage = Uint8Array.of(0x10, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x31, 0x32, 0x33);
@@ -186,10 +183,7 @@ describe("DurableLedger persistence", () => {
   });
 
   it("drops a half-written record at the end of the journal", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     const copy = crashCopy(dir);
     await shutdown(ledger);
     // The record a crash cut short: a deposit that was never acknowledged.
@@ -203,10 +197,7 @@ describe("DurableLedger persistence", () => {
   });
 
   it("does not apply journal records the snapshot already holds (crash between snapshot and compaction)", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     // The journal as it was before the later changes; its records are all older than the snapshot below.
     const oldJournal = readFileSync(journalOf(dir));
     for (const l of [ledger, model]) {
@@ -323,10 +314,7 @@ describe("DurableLedger with a damaged journal or a journal without its snapshot
 
   /** A crashed bank (journal only, no snapshot) with the model of what it acknowledged. */
   async function crashedBank(): Promise<{ dir: string; model: ModelLedger }> {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     const copy = crashCopy(dir);
     await shutdown(ledger);
     return { dir: copy, model };
@@ -382,10 +370,7 @@ describe("DurableLedger with a damaged journal or a journal without its snapshot
   });
 
   it("refuses a journal whose snapshot was moved away; putting it back or moving both aside gives a whole bank", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     await ledger.snapshot();
     for (const l of [ledger, model]) {
       await l.open();
@@ -410,10 +395,7 @@ describe("DurableLedger with a damaged journal or a journal without its snapshot
   });
 
   it("notices a snapshot deleted after a clean stop: the journal keeps the last record the snapshot holds", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, model, ledger } = await populatedLedger();
     await shutdown(ledger);
     const { records } = decodeRecords(readFileSync(journalOf(dir)));
     assert.deepEqual(records.map((r) => r.seq), [12], "compaction keeps exactly the last record");
@@ -426,10 +408,7 @@ describe("DurableLedger with a damaged journal or a journal without its snapshot
   });
 
   it("refuses an older snapshot than its journal follows, naming the missing changes", async () => {
-    const dir = freshDir();
-    const model = new ModelLedger();
-    const ledger = await openLedger(dir);
-    await populate(ledger, model);
+    const { dir, ledger } = await populatedLedger();
     await ledger.snapshot();
     const older = readFileSync(dataOf(dir));
     await ledger.deposit(acct(10003), 2n);
