@@ -55,28 +55,41 @@ function byRatio(x: Item, y: Item): number {
   return cmp(y.amount * x.clients, x.amount * y.clients) || cmp(x.clients, y.clients) || cmp(y.amount, x.amount) || x.index - y.index;
 }
 
-/** Per suffix j.. of a list of values: sums of its r smallest values, built on first use (O(n) each). */
+/**
+ * Per suffix j.. of a list of values: sums of its r smallest values, built on first use (O(n) each). They only
+ * ever prune, so they are kept in floating point and every test leans towards "possible" by more than the
+ * rounding could have moved it: exact when all the sums fit in 2^52, a hair weaker than exact beyond. This keeps
+ * the tests that run at every node of the search off bigint arithmetic.
+ */
 class SortedSuffixes {
   private readonly order: number[];
-  private readonly sums: bigint[][] = [];
+  private readonly floats: Float64Array;
+  private readonly sums: Float64Array[] = [];
   private readonly negatives: number[] = [];
+  /** A bound on the rounding error of a sum or of a value compared with one (0 when exact). */
+  private readonly error: number;
 
-  constructor(private readonly values: readonly bigint[]) {
+  constructor(values: readonly bigint[]) {
     this.order = values.map((_, p) => p).sort((p, q) => cmp(values[p]!, values[q]!));
+    this.floats = Float64Array.from(values, Number);
+    const size = values.reduce((sum, v) => sum + (v < 0n ? -v : v), 0n);
+    // each of up to n additions rounds by at most 2^-53 of the sum of magnitudes, each conversion as much
+    this.error = size <= 2n ** 52n ? 0 : (values.length + 2) * 2 ** -52 * Number(size);
   }
 
   /** sums(j)[r] = sum of the r smallest values of j.. */
-  private ascending(j: number): bigint[] {
+  private ascending(j: number): Float64Array {
     let sums = this.sums[j];
     if (!sums) {
-      let total = 0n;
+      sums = new Float64Array(this.floats.length - j + 1);
+      let r = 0;
       let negatives = 0;
-      sums = [0n];
       for (const p of this.order) {
         if (p < j) continue;
-        const v = this.values[p]!;
-        if (v < 0n) negatives++;
-        sums.push((total += v));
+        const v = this.floats[p]!;
+        if (v < 0) negatives++;
+        sums[r + 1] = sums[r]! + v;
+        r++;
       }
       this.sums[j] = sums;
       this.negatives[j] = negatives;
@@ -84,26 +97,37 @@ class SortedSuffixes {
     return sums;
   }
 
-  /** The most values of j.. whose sum is at most cap (values non-negative). */
+  /**
+   * x for comparing with the sums: exact when they are (beyond 2^53 it compares as 2^53, as every sum is
+   * smaller); otherwise moved by the error bound and its own rounding towards `side`.
+   */
+  private lenient(x: bigint, side: 1 | -1): number {
+    const f = Number(x);
+    if (this.error > 0) return f + side * (this.error + 2 ** -52 * Math.abs(f));
+    return Math.max(-(2 ** 53), Math.min(2 ** 53, f));
+  }
+
+  /** The most values of j.. whose sum is at most cap, or more (values non-negative). */
   mostWithin(j: number, cap: bigint): number {
     const sums = this.ascending(j);
+    const capF = this.lenient(cap, 1);
     let lo = 0;
     let hi = sums.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (sums[mid]! <= cap) lo = mid;
+      if (sums[mid]! <= capF) lo = mid;
       else hi = mid - 1;
     }
     return lo;
   }
 
-  /** The fewest values of j.. whose sum reaches need (one more than there are when none does; values non-negative). */
+  /** The fewest values of j.. whose sum reaches need, or fewer (one more than there are when none does; values non-negative). */
   fewestReaching(j: number, need: bigint): number {
     const sums = this.ascending(j);
     const len = sums.length - 1;
     // the r largest sum to total - sums[len - r]
-    const rest = sums[len]! - need;
-    if (rest < 0n) return len + 1;
+    const rest = sums[len]! - this.lenient(need, -1);
+    if (rest < 0) return len + 1;
     let lo = 0;
     let hi = len;
     while (lo < hi) {
@@ -123,12 +147,13 @@ class SortedSuffixes {
     const sums = this.ascending(j);
     const len = sums.length - 1;
     const neg = this.negatives[j]!;
+    const top = this.lenient(hi, 1);
     // smallest(r) = sums[r] falls until neg, then rises
-    if (sums[neg]! > hi) return false;
-    rMin = Math.max(rMin, firstTrue(0, neg, (r) => sums[r]! <= hi));
-    rMax = Math.min(rMax, firstTrue(neg, len + 1, (r) => sums[r]! > hi) - 1);
+    if (sums[neg]! > top) return false;
+    rMin = Math.max(rMin, firstTrue(0, neg, (r) => sums[r]! <= top));
+    rMax = Math.min(rMax, firstTrue(neg, len + 1, (r) => sums[r]! > top) - 1);
     // largest(r) = total - sums[len - r] rises until len - neg, then falls
-    const room = sums[len]! - lo;
+    const room = sums[len]! - this.lenient(lo, -1);
     const peak = len - neg;
     if (sums[neg]! > room) return false;
     rMin = Math.max(rMin, firstTrue(0, peak, (r) => sums[len - r]! <= room));
@@ -136,11 +161,11 @@ class SortedSuffixes {
     return rMin <= rMax;
   }
 
-  /** The smallest sum of r values of j.. over rMin <= r <= rMax. */
-  smallestSum(j: number, rMin: number, rMax: number): bigint {
+  /** The smallest sum of r values of j.. over rMin <= r <= rMax, or less. */
+  smallestSum(j: number, rMin: number, rMax: number): number {
     const sums = this.ascending(j);
     // the sums fall while the values are negative, then rise
-    return sums[Math.min(Math.max(this.negatives[j]!, rMin), rMax)]!;
+    return sums[Math.min(Math.max(this.negatives[j]!, rMin), rMax)]! - this.error;
   }
 }
 
@@ -154,8 +179,15 @@ class Search {
   /** Sums over positions < j in ratio order, for the LP bound. */
   private readonly prefClients: bigint[] = [0n];
   private readonly prefAmount: bigint[] = [0n];
+  /** The same in floating point, with the banks' own figures and a bound on what rounding does to lpReaches. */
+  private readonly prefClientsF: Float64Array;
+  private readonly prefAmountF: Float64Array;
+  private readonly clientsF: Float64Array;
+  private readonly amountF: Float64Array;
+  private readonly lpSlack: number;
   /** Largest amount over j.. */
   private readonly maxAmount: bigint[];
+  private readonly maxAmountF: Float64Array;
   private readonly slope: bigint;
   /** amount - slope * clients */
   private readonly residues: SortedSuffixes;
@@ -163,8 +195,8 @@ class Search {
   /** Where the next different bank starts: identical banks are taken as a prefix of their run. */
   private readonly nextDistinct: number[];
   /** The Lagrangian multiplier nu = nuN / nuD and the suffix sums of nuD * clients - nuN * amount. */
-  private nuN = 0n;
-  private nuD = 1n;
+  private nuNF = 0;
+  private nuDF = 1;
   private lagrange: SortedSuffixes;
   private readonly stack: number[] = [];
   best: Cover;
@@ -189,6 +221,13 @@ class Search {
       this.prefClients.push(this.prefClients[this.prefClients.length - 1]! + it.clients);
       this.prefAmount.push(this.prefAmount[this.prefAmount.length - 1]! + it.amount);
     }
+    this.prefClientsF = Float64Array.from(this.prefClients, Number);
+    this.prefAmountF = Float64Array.from(this.prefAmount, Number);
+    this.clientsF = Float64Array.from(items, (it) => Number(it.clients));
+    this.amountF = Float64Array.from(items, (it) => Number(it.amount));
+    // every sum is within (m + 2) * 2^-53 of its magnitude; the products add little; 2^-36 leaves room for all of it
+    const most = (xs: Float64Array) => xs.reduce((x, y) => Math.max(x, y), 0);
+    this.lpSlack = 2 ** -36 * (m + 2) * (this.prefAmountF[m]! * (most(this.clientsF) + 1) + this.prefClientsF[m]! * most(this.amountF));
     this.slope = fitSlope(items);
     this.maxAmount = new Array<bigint>(m + 1).fill(0n);
     this.nextDistinct = new Array<number>(m).fill(m);
@@ -198,6 +237,7 @@ class Search {
       const next = items[j + 1];
       this.nextDistinct[j] = next && next.clients === it.clients && next.amount === it.amount ? this.nextDistinct[j + 1]! : j + 1;
     }
+    this.maxAmountF = Float64Array.from(this.maxAmount, Number);
     this.clients = new SortedSuffixes(items.map((it) => it.clients));
     this.residues = new SortedSuffixes(items.map((it) => it.amount - this.slope * it.clients));
     this.lagrange = this.clients;
@@ -221,31 +261,63 @@ class Search {
   private fits(j: number, cap: bigint, need: bigint, low: bigint): boolean {
     if (cap < 0n || j === this.m || !this.lpReaches(j, cap, need)) return false;
     const rMax = this.clients.mostWithin(j, cap);
-    let rMin = Number(ceilDiv(need, this.maxAmount[j]!));
+    const needF = Number(need);
+    // ceil(need / largest amount), never above the exact value (the factor outweighs the rounding errors)
+    let rMin = Math.ceil((needF / this.maxAmountF[j]!) * (1 - 2 ** -50));
     if (low > 0n) rMin = Math.max(rMin, this.clients.fewestReaching(j, low));
-    // clients(R) = nu * amount(R) + sum over R of (clients - nu * amount) >= nu * need + smallest such sum
-    if (rMin > rMax || this.nuD * cap < this.nuN * need + this.lagrange.smallestSum(j, rMin, rMax)) return false;
+    if (rMin > rMax || this.lagrangeRefutes(j, cap, needF, rMin, rMax)) return false;
     this.rMin = rMin;
     this.rMax = rMax;
     return true;
   }
 
-  /** The LP relaxation: the best-ratio banks of j.. whole, then a fraction of the next. */
+  /**
+   * clients(R) = nu * amount(R) + sum over R of (clients - nu * amount) >= nu * need + the smallest such sum,
+   * which must fit in cap. In floating point, refuting only when the sides differ by more than the rounding
+   * (a few ulps of each term) could account for.
+   */
+  private lagrangeRefutes(j: number, cap: bigint, needF: number, rMin: number, rMax: number): boolean {
+    const left = this.nuDF * Number(cap);
+    const money = this.nuNF * needF;
+    const rest = this.lagrange.smallestSum(j, rMin, rMax);
+    return left < money + rest - 2 ** -48 * (Math.abs(left) + Math.abs(money) + Math.abs(rest));
+  }
+
+
+  /**
+   * The LP relaxation: the best-ratio banks of j.. whole, then a fraction of the next. Floating point decides
+   * unless its answer lies within the rounding of the sums involved (`lpSlack`); then bigints do.
+   */
   private lpReaches(j: number, cap: bigint, need: bigint): boolean {
-    const limit = this.prefClients[j]! + cap;
+    const limitF = this.prefClientsF[j]! + Number(cap);
     let lo = j;
     let hi = this.m;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.prefClients[mid]! <= limit) lo = mid;
+      if (this.prefClientsF[mid]! <= limitF) lo = mid;
       else hi = mid - 1;
     }
+    const shortF = Number(need) - (this.prefAmountF[lo]! - this.prefAmountF[j]!);
+    const it = this.items[lo];
+    const deficit = it ? shortF * this.clientsF[lo]! - (limitF - this.prefClientsF[lo]!) * this.amountF[lo]! : shortF;
+    if (deficit < -this.lpSlack) return true;
+    if (deficit > this.lpSlack) return false;
+    return this.lpReachesExactly(j, cap, need, lo);
+  }
+
+  /** lpReaches in bigints, from the floating-point search's `lo` (at most a step or two off). */
+  private lpReachesExactly(j: number, cap: bigint, need: bigint, lo: number): boolean {
+    const limit = this.prefClients[j]! + cap;
+    while (lo > j && this.prefClients[lo]! > limit) lo--;
+    while (lo < this.m && this.prefClients[lo + 1]! <= limit) lo++;
     const short = need - (this.prefAmount[lo]! - this.prefAmount[j]!);
     if (short <= 0n) return true;
     if (lo === this.m) return false;
     const it = this.items[lo]!;
     return short * it.clients <= (limit - this.prefClients[lo]!) * it.amount;
   }
+
+
 
   /**
    * Pass 1: the fewest clients. Searches windows [low, budget] of client totals upwards from the root bound,
@@ -331,8 +403,10 @@ class Search {
         f1 = bound(x1);
       }
     }
-    [this.nuN, this.nuD] = toFraction(f1 < f2 ? x2 : x1);
-    this.lagrange = new SortedSuffixes(this.items.map((it) => this.nuD * it.clients - this.nuN * it.amount));
+    const [nuN, nuD] = toFraction(f1 < f2 ? x2 : x1);
+    this.nuNF = Number(nuN);
+    this.nuDF = Number(nuD);
+    this.lagrange = new SortedSuffixes(this.items.map((it) => nuD * it.clients - nuN * it.amount));
   }
 
   /**
