@@ -441,10 +441,10 @@ class LocalSearch {
   }
 }
 
-function push(map: Map<number, number[]>, k: number, value: number): void {
+function push(map: Map<number, number[]>, k: number, ...values: number[]): void {
   const list = map.get(k);
-  if (list) list.push(value);
-  else map.set(k, [value]);
+  if (list) list.push(...values);
+  else map.set(k, values);
 }
 
 /**
@@ -469,10 +469,32 @@ function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, rel
   const suffixes = directions.map((d) => new SortedSuffixes(order.map((i) => d.p * items[i]!.clients + d.q * items[i]!.residue)));
   const nextDistinct = new Array<number>(m).fill(m);
   for (let j = m - 2; j >= 0; j--) nextDistinct[j] = cs[j] === cs[j + 1] && rs[j] === rs[j + 1] ? nextDistinct[j + 1]! : j + 1;
+  // the last one or two items come from a table instead of a walk through the suffix
+  const singles = new Map<number, number[]>();
+  const pairs = new Map<number, number[]>();
+  for (let a = 0; a < m; a++) {
+    push(singles, key(cs[a]!, rs[a]!), a);
+    for (let b = a + 1; b < m; b++) push(pairs, key(cs[a]! + cs[b]!, rs[a]! + rs[b]!), a, b);
+  }
   const taken: number[] = [];
   const search = (j: number, r: number, c: bigint, residue: bigint): boolean => {
     check();
     if (r === 0) return c === 0n && residue === 0n;
+    if (r === 1) {
+      for (const a of singles.get(key(c, residue)) ?? []) {
+        if (a >= j && cs[a] === c && rs[a] === residue) return taken.push(order[a]!) > 0;
+      }
+      return false;
+    }
+    if (r === 2) {
+      const bucket = pairs.get(key(c, residue)) ?? [];
+      for (let t = 0; t < bucket.length; t += 2) {
+        const a = bucket[t]!;
+        const b = bucket[t + 1]!;
+        if (a >= j && cs[a]! + cs[b]! === c && rs[a]! + rs[b]! === residue) return taken.push(order[a]!, order[b]!) > 0;
+      }
+      return false;
+    }
     for (let d = 0; d < directions.length; d++) {
       if (!suffixes[d]!.spans(j, r, directions[d]!.p * c + directions[d]!.q * residue)) return false;
     }
