@@ -6,11 +6,11 @@
  *   - a relaxation refutes k when some direction (p, q) separates: the k smallest values of
  *     p × clients + q × residue sum to more than p × C + q × R, or the k largest to less. That is the LP
  *     relaxation (k banks, fractions allowed); the directions are found in floating point, then checked in bigint;
- *   - past it, a local search looks for a k-set: the k best banks in the direction that comes closest to
- *     separating (the LP's vertex), swaps towards the sums, then an exact repair of one or two swaps by hash;
- *   - should that fail, a depth-first search for exactly k banks, pruned by the same directions, decides.
- * On strongly correlated networks with noise the LP bound is almost always met, so the first k not refuted
- * is found within a few swaps and is then proven least.
+ *   - past it, a depth-first search for exactly k banks decides, pruned at every node by the same test on the
+ *     banks still undecided. It goes through the banks in the order of the direction that comes closest to
+ *     separating, from the end the LP takes: its first dive is the LP's own choice, and on strongly correlated
+ *     networks with noise a set turns up within a few thousand nodes (a local search of swaps from the LP's
+ *     choice, tried first, was slower and missed half of them). The first k with a set is the least.
  */
 import { deadlineCheck } from "./deadline.ts";
 import { SortedSuffixes } from "./sorted_suffixes.ts";
@@ -27,8 +27,6 @@ export interface FewestBanksOptions {
   fewerThan: number;
   /** The `performance.now()` past which the search throws OUT_OF_TIME. */
   deadline: number;
-  /** Told of each smaller set found before it is proven least, so a caller cut short by time can keep it. */
-  onFound?: (positions: readonly number[]) => void;
 }
 
 /**
@@ -39,33 +37,17 @@ export interface FewestBanksOptions {
 export function fewestBanks(
   items: readonly CountItem[],
   sums: CountItem,
-  { fewerThan, deadline, onFound }: FewestBanksOptions,
+  { fewerThan, deadline }: FewestBanksOptions,
 ): number[] | undefined {
   const check = deadlineCheck(deadline);
   const most = Math.min(fewerThan - 1, items.length);
   const relaxation = new Relaxation(items, sums);
-  const open: number[] = [];
-  const local = new LocalSearch(items, sums, check);
-  let found: { k: number; positions: number[] } | undefined;
-  // first the quick way: the local search from each count the relaxation leaves, upwards
   for (let k = 0; k <= most; k++) {
     if (relaxation.refutes(k)) continue;
-    check();
-    const positions = local.run(k, relaxation.tight(k));
-    if (positions) {
-      found = { k, positions };
-      break;
-    }
-    open.push(k);
-  }
-  if (found && open.length === 0) return found.positions;
-  if (found) onFound?.(found.positions);
-  // then the counts it missed, exhaustively: the first with a set is the least
-  for (const k of open) {
     const positions = exhaustive(items, sums, k, relaxation, check);
     if (positions) return positions;
   }
-  return found?.positions;
+  return undefined;
 }
 
 /** A direction (p, q) exactly: an item's value is p × clients + q × residue. */
@@ -93,15 +75,6 @@ class Direction {
     const n = this.smallest.length - 1;
     return this.smallest[k]! > this.target || this.total - this.smallest[n - k]! < this.target;
   }
-}
-
-/** Where the sums lie nearest the edge of the k-set polygon: the angle of the direction and which side. */
-interface Tight {
-  /** The direction, scaled per coordinate as in Relaxation. */
-  readonly u: number;
-  readonly w: number;
-  /** The k smallest values (true) or the k largest come nearest. */
-  readonly low: boolean;
 }
 
 const GRID = 256;
@@ -243,15 +216,15 @@ class Relaxation {
     return direction.refutes(k);
   }
 
-  /** The direction nearest to separating count k (the LP's dual), for the local search and the exhaustive one. */
-  tight(k: number): Tight {
-    const angle = this.tunedAngle(k);
-    return { u: Math.cos(angle) / this.sx, w: Math.sin(angle) / this.sy, low: this.gap(angle, k).low };
-  }
-
-  /** The directions the exhaustive search for count k prunes with: clients, residues and the tightest one. */
+  /**
+   * The directions the exhaustive search for count k prunes with: clients, residues and the tightest one,
+   * turned so that the LP takes its smallest values.
+   */
   pruning(k: number): Direction[] {
-    return [...this.directions.slice(0, 2), this.exact(this.tunedAngle(k))];
+    const angle = this.tunedAngle(k);
+    const { p, q } = this.exact(angle);
+    const tight = this.gap(angle, k).low ? new Direction(p, q, this.items, this.sums) : new Direction(-p, -q, this.items, this.sums);
+    return [...this.directions.slice(0, 2), tight];
   }
 
   /** The direction of `angle` in integers (a fine rounding of it: any direction is sound). */
@@ -265,181 +238,6 @@ class Relaxation {
 
 /** Hash key of a pair of sums: equal sums give equal keys; the rare collision is sorted out exactly. */
 const key = (c: bigint, r: bigint): number => Number(c) * 65_537 + Number(r);
-
-/**
- * Looks for a k-set with the sums: the k best items in the tight direction, swaps that bring the sums
- * closer (in floating point), then an exact repair of at most two swaps; a few restarts from random swaps.
- */
-class LocalSearch {
-  private readonly n: number;
-  private xs = new Float64Array(0);
-  private ys = new Float64Array(0);
-  private tight: Tight = { u: 1, w: 1, low: true };
-  private readonly inSet: Uint8Array;
-  private members: number[] = [];
-  private others: number[] = [];
-  private missingClients = 0n;
-  private missingResidue = 0n;
-  /** Items by (clients, residue), and pairs of items by their sums. */
-  private readonly singles = new Map<number, number[]>();
-  private pairs: Map<number, number[]> | undefined;
-  private seed = 0x9e3779b9;
-
-  constructor(
-    private readonly items: readonly CountItem[],
-    private readonly sums: CountItem,
-    private readonly check: () => void,
-  ) {
-    const n = (this.n = items.length);
-    this.inSet = new Uint8Array(n);
-    items.forEach((it, i) => push(this.singles, key(it.clients, it.residue), i));
-  }
-
-  /** A k-set with the sums, starting from the k best items in the tight direction, or undefined when none was met. */
-  run(k: number, tight: Tight, restarts = 8): number[] | undefined {
-    this.tight = tight;
-    this.xs = Float64Array.from(this.items, (it) => tight.u * Number(it.clients));
-    this.ys = Float64Array.from(this.items, (it) => tight.w * Number(it.residue));
-    this.inSet.fill(0);
-    const order = this.items.map((_, i) => i);
-    const value = (i: number) => this.xs[i]! + this.ys[i]!;
-    order.sort((i, j) => (this.tight.low ? value(i) - value(j) : value(j) - value(i)));
-    for (let i = 0; i < k; i++) this.inSet[order[i]!] = 1;
-    this.recount();
-    for (let attempt = 0; attempt <= restarts; attempt++) {
-      this.check();
-      this.descend();
-      if (this.repair()) return this.members.slice().sort((a, b) => a - b);
-      if (k === 0 || k === this.n) return undefined;
-      for (let s = 0; s < 2 + attempt; s++) this.swap(this.members[this.random(k)]!, this.others[this.random(this.n - k)]!);
-    }
-    return undefined;
-  }
-
-  private recount(): void {
-    this.members = [];
-    this.others = [];
-    let c = 0n;
-    let r = 0n;
-    for (let i = 0; i < this.n; i++) {
-      if (this.inSet[i]) {
-        this.members.push(i);
-        c += this.items[i]!.clients;
-        r += this.items[i]!.residue;
-      } else this.others.push(i);
-    }
-    this.missingClients = this.sums.clients - c;
-    this.missingResidue = this.sums.residue - r;
-  }
-
-  private swap(out: number, into: number): void {
-    this.inSet[out] = 0;
-    this.inSet[into] = 1;
-    this.missingClients += this.items[out]!.clients - this.items[into]!.clients;
-    this.missingResidue += this.items[out]!.residue - this.items[into]!.residue;
-    this.members[this.members.indexOf(out)] = into;
-    this.others[this.others.indexOf(into)] = out;
-  }
-
-  /**
-   * Best single swaps while they bring the sums closer, measured in the tight direction's scale per
-   * coordinate (floating point: it only steers).
-   */
-  private descend(): void {
-    for (let step = 0; step < 4 * this.n; step++) {
-      const dx = this.tight.u * Number(this.missingClients);
-      const dy = this.tight.w * Number(this.missingResidue);
-      let best = dx * dx + dy * dy;
-      let out = -1;
-      let into = -1;
-      for (const o of this.members) {
-        for (const i of this.others) {
-          const ex = dx - (this.xs[i]! - this.xs[o]!);
-          const ey = dy - (this.ys[i]! - this.ys[o]!);
-          const e = ex * ex + ey * ey;
-          if (e < best) {
-            best = e;
-            out = o;
-            into = i;
-          }
-        }
-      }
-      if (out < 0) return;
-      this.swap(out, into);
-    }
-  }
-
-  /** Closes the gap exactly with no swap, one or two, when it can. */
-  private repair(): boolean {
-    const dc = this.missingClients;
-    const dr = this.missingResidue;
-    if (dc === 0n && dr === 0n) return true;
-    for (const o of this.members) {
-      const c = this.items[o]!.clients + dc;
-      const r = this.items[o]!.residue + dr;
-      for (const i of this.singles.get(key(c, r)) ?? []) {
-        if (!this.inSet[i] && this.items[i]!.clients === c && this.items[i]!.residue === r) {
-          this.swap(o, i);
-          return true;
-        }
-      }
-    }
-    const pairs = (this.pairs ??= this.allPairs());
-    // walk the pairs of the smaller side, look up the other side's pair
-    const fromMembers = this.members.length <= this.others.length;
-    const side = fromMembers ? this.members : this.others;
-    const sign = fromMembers ? 1n : -1n;
-    for (let a = 0; a < side.length; a++) {
-      const x = this.items[side[a]!]!;
-      for (let b = a + 1; b < side.length; b++) {
-        const y = this.items[side[b]!]!;
-        const c = x.clients + y.clients + sign * dc;
-        const r = x.residue + y.residue + sign * dr;
-        const bucket = pairs.get(key(c, r));
-        if (!bucket) continue;
-        for (let t = 0; t < bucket.length; t += 2) {
-          const i = bucket[t]!;
-          const j = bucket[t + 1]!;
-          if (this.inSet[i] === (fromMembers ? 1 : 0) || this.inSet[j] === (fromMembers ? 1 : 0)) continue;
-          const p = this.items[i]!;
-          const q = this.items[j]!;
-          if (p.clients + q.clients !== c || p.residue + q.residue !== r) continue;
-          if (fromMembers) {
-            this.swap(side[a]!, i);
-            this.swap(side[b]!, j);
-          } else {
-            this.swap(i, side[a]!);
-            this.swap(j, side[b]!);
-          }
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  private allPairs(): Map<number, number[]> {
-    const pairs = new Map<number, number[]>();
-    for (let i = 0; i < this.n; i++) {
-      const x = this.items[i]!;
-      for (let j = i + 1; j < this.n; j++) {
-        const y = this.items[j]!;
-        const bucket = pairs.get(key(x.clients + y.clients, x.residue + y.residue));
-        if (bucket) bucket.push(i, j);
-        else pairs.set(key(x.clients + y.clients, x.residue + y.residue), [i, j]);
-      }
-    }
-    return pairs;
-  }
-
-  /** A deterministic pseudo-random integer in [0, below) (mulberry32), so a run can be replayed. */
-  private random(below: number): number {
-    let t = (this.seed = (this.seed + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * below);
-  }
-}
 
 function push(map: Map<number, number[]>, k: number, ...values: number[]): void {
   const list = map.get(k);
