@@ -236,14 +236,6 @@ class Relaxation {
   }
 }
 
-/** Hash key of a pair of sums: equal sums give equal keys; the rare collision is sorted out exactly. */
-const key = (c: bigint, r: bigint): number => Number(c) * 65_537 + Number(r);
-
-function push(map: Map<number, number[]>, k: number, ...values: number[]): void {
-  const list = map.get(k);
-  if (list) list.push(...values);
-  else map.set(k, values);
-}
 
 /**
  * Depth-first search for exactly k items with the sums, in the tight direction's order, every node tested
@@ -267,31 +259,18 @@ function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, rel
   const suffixes = directions.map((d) => new SortedSuffixes(order.map((i) => d.p * items[i]!.clients + d.q * items[i]!.residue)));
   const nextDistinct = new Array<number>(m).fill(m);
   for (let j = m - 2; j >= 0; j--) nextDistinct[j] = cs[j] === cs[j + 1] && rs[j] === rs[j + 1] ? nextDistinct[j + 1]! : j + 1;
-  // the last one or two items come from a table instead of a walk through the suffix
-  const singles = new Map<number, number[]>();
-  const pairs = new Map<number, number[]>();
-  for (let a = 0; a < m; a++) {
-    push(singles, key(cs[a]!, rs[a]!), a);
-    for (let b = a + 1; b < m; b++) push(pairs, key(cs[a]! + cs[b]!, rs[a]! + rs[b]!), a, b);
-  }
+  const pairs = PairTable.exactFor(cs, rs) ? new PairTable(cs, rs) : undefined;
   const taken: number[] = [];
   const search = (j: number, r: number, c: bigint, residue: bigint): boolean => {
     check();
     if (r === 0) return c === 0n && residue === 0n;
     if (r === 1) {
-      for (const a of singles.get(key(c, residue)) ?? []) {
-        if (a >= j && cs[a] === c && rs[a] === residue) return taken.push(order[a]!) > 0;
-      }
+      for (let a = j; a < m; a++) if (cs[a] === c && rs[a] === residue) return taken.push(order[a]!) > 0;
       return false;
     }
-    if (r === 2) {
-      const bucket = pairs.get(key(c, residue)) ?? [];
-      for (let t = 0; t < bucket.length; t += 2) {
-        const a = bucket[t]!;
-        const b = bucket[t + 1]!;
-        if (a >= j && cs[a]! + cs[b]! === c && rs[a]! + rs[b]! === residue) return taken.push(order[a]!, order[b]!) > 0;
-      }
-      return false;
+    if (r === 2 && pairs) {
+      const pair = pairs.find(j, c, residue);
+      return pair !== undefined && taken.push(order[pair[0]]!, order[pair[1]]!) > 0;
     }
     for (let d = 0; d < directions.length; d++) {
       if (!suffixes[d]!.spans(j, r, directions[d]!.p * c + directions[d]!.q * residue)) return false;
@@ -302,4 +281,58 @@ function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, rel
     return search(nextDistinct[j]!, r, c, residue);
   };
   return search(0, k, sums.clients, sums.residue) ? taken.sort((a, b) => a - b) : undefined;
+}
+
+/** Every pair of items by its sums, so that the last two items of a set are looked up, not searched for. */
+class PairTable {
+  /** Pair t is (first[t], second[t]); next[t] is the next pair with the same key, or -1. */
+  private readonly first: Int32Array;
+  private readonly second: Int32Array;
+  private readonly next: Int32Array;
+  private readonly heads = new Map<number, number>();
+
+  constructor(
+    private readonly cs: readonly bigint[],
+    private readonly rs: readonly bigint[],
+  ) {
+    const m = cs.length;
+    const size = (m * (m - 1)) / 2;
+    this.first = new Int32Array(size);
+    this.second = new Int32Array(size);
+    this.next = new Int32Array(size);
+    // Number() of each item once: a pair's key then costs no bigint work (exact sums decide, in find)
+    const cf = cs.map(Number);
+    const rf = rs.map(Number);
+    let t = 0;
+    for (let a = 0; a < m; a++) {
+      for (let b = a + 1; b < m; b++, t++) {
+        const key = PairTable.key(cf[a]! + cf[b]!, rf[a]! + rf[b]!);
+        this.first[t] = a;
+        this.second[t] = b;
+        this.next[t] = this.heads.get(key) ?? -1;
+        this.heads.set(key, t);
+      }
+    }
+  }
+
+  /** Whether every pair's sums are exact in doubles, so that equal sums get equal keys. */
+  static exactFor(cs: readonly bigint[], rs: readonly bigint[]): boolean {
+    const small = (x: bigint) => x < 2n ** 51n && x > -(2n ** 51n);
+    return cs.every(small) && rs.every(small);
+  }
+
+  /** Collisions cost a comparison, nothing more: the sums are compared exactly in find. */
+  private static key(c: number, r: number): number {
+    return c * 1_000_003 + r;
+  }
+
+  /** Positions a < b, both from j on, of two items summing to exactly (c, r). */
+  find(j: number, c: bigint, r: bigint): [number, number] | undefined {
+    for (let t = this.heads.get(PairTable.key(Number(c), Number(r))) ?? -1; t >= 0; t = this.next[t]!) {
+      const a = this.first[t]!;
+      const b = this.second[t]!;
+      if (a >= j && this.cs[a]! + this.cs[b]! === c && this.rs[a]! + this.rs[b]! === r) return [a, b];
+    }
+    return undefined;
+  }
 }

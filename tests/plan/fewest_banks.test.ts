@@ -121,7 +121,7 @@ describe("fewestBanks on the strongly correlated + noise networks (254 banks)", 
       assert.ok(found, "the plan's own banks have these sums");
       assertExact(items, found, sums, `${pct} %, seed ${seed}`);
       if (fewest !== null) assert.equal(found.length, fewest);
-      console.log(`# ${pct} %, seed ${seed}: ${found.length} banks, proven in ${ms.toFixed(1)} ms`);
+      console.log(`${pct} %, seed ${seed}: ${found.length} banks, proven in ${ms.toFixed(1)} ms`);
     });
   }
 });
