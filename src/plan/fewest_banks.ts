@@ -285,11 +285,12 @@ function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, rel
 
 /** Every pair of items by its sums, so that the last two items of a set are looked up, not searched for. */
 class PairTable {
-  /** Pair t is (first[t], second[t]); next[t] is the next pair with the same key, or -1. */
+  /** Pair t is (first[t], second[t]); next[t] is the next pair in its bucket, or -1; heads[h] the first in bucket h. */
   private readonly first: Int32Array;
   private readonly second: Int32Array;
   private readonly next: Int32Array;
-  private readonly heads = new Map<number, number>();
+  private readonly heads: Int32Array;
+  private readonly mask: number;
 
   constructor(
     private readonly cs: readonly bigint[],
@@ -300,35 +301,39 @@ class PairTable {
     this.first = new Int32Array(size);
     this.second = new Int32Array(size);
     this.next = new Int32Array(size);
-    // Number() of each item once: a pair's key then costs no bigint work (exact sums decide, in find)
+    this.heads = new Int32Array(2 ** Math.ceil(Math.log2(2 * size + 2))).fill(-1);
+    this.mask = this.heads.length - 1;
+    // sums of two items are exact in doubles (exactFor), so a pair's bucket costs no bigint work
     const cf = cs.map(Number);
     const rf = rs.map(Number);
     let t = 0;
     for (let a = 0; a < m; a++) {
       for (let b = a + 1; b < m; b++, t++) {
-        const key = PairTable.key(cf[a]! + cf[b]!, rf[a]! + rf[b]!);
+        const h = this.bucket(cf[a]! + cf[b]!, rf[a]! + rf[b]!);
         this.first[t] = a;
         this.second[t] = b;
-        this.next[t] = this.heads.get(key) ?? -1;
-        this.heads.set(key, t);
+        this.next[t] = this.heads[h]!;
+        this.heads[h] = t;
       }
     }
   }
 
-  /** Whether every pair's sums are exact in doubles, so that equal sums get equal keys. */
+  /** Whether every pair's sums are exact in doubles, so that equal sums land in the same bucket. */
   static exactFor(cs: readonly bigint[], rs: readonly bigint[]): boolean {
     const small = (x: bigint) => x < 2n ** 51n && x > -(2n ** 51n);
     return cs.every(small) && rs.every(small);
   }
 
-  /** Collisions cost a comparison, nothing more: the sums are compared exactly in find. */
-  private static key(c: number, r: number): number {
-    return c * 1_000_003 + r;
+  /** A hash of integral doubles (low and high 32 bits of each); collisions cost a comparison in find. */
+  private bucket(c: number, r: number): number {
+    const h = Math.imul(c | 0, 0x9e3779b1) ^ Math.imul((c / 4294967296) | 0, 0x85ebca6b) ^ Math.imul(r | 0, 0xc2b2ae35) ^ ((r / 4294967296) | 0);
+    return (h ^ (h >>> 15)) & this.mask;
   }
 
   /** Positions a < b, both from j on, of two items summing to exactly (c, r). */
   find(j: number, c: bigint, r: bigint): [number, number] | undefined {
-    for (let t = this.heads.get(PairTable.key(Number(c), Number(r))) ?? -1; t >= 0; t = this.next[t]!) {
+    if (!PairTable.exactFor([c], [r])) return undefined;
+    for (let t = this.heads[this.bucket(Number(c), Number(r))]!; t >= 0; t = this.next[t]!) {
       const a = this.first[t]!;
       const b = this.second[t]!;
       if (a >= j && this.cs[a]! + this.cs[b]! === c && this.rs[a]! + this.rs[b]! === r) return [a, b];
