@@ -232,10 +232,11 @@ class Relaxation {
     const a = Math.cos(angle) / this.sx;
     const b = Math.sin(angle) / this.sy;
     const scale = 2 ** (52 - Math.ceil(Math.log2(Math.max(Math.abs(a), Math.abs(b)))));
+    // values past the doubles' range leave nothing to round: fall back on clients alone
+    if (!Number.isFinite(a * scale) || !Number.isFinite(b * scale)) return this.directions[0]!;
     return new Direction(BigInt(Math.round(a * scale)), BigInt(Math.round(b * scale)), this.items, this.sums);
   }
 }
-
 
 /**
  * Depth-first search for exactly k items with the sums, in the tight direction's order, every node tested

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OUT_OF_TIME } from "../../src/plan/deadline.ts";
 import { type CountItem, fewestBanks } from "../../src/plan/fewest_banks.ts";
-import { network } from "../helpers/networks.ts";
+import { NOISE_PLANS, noisePlanInstance } from "../helpers/noise_plans.ts";
 import { Rng } from "../helpers/random.ts";
 
 /** Long enough that no search here is cut short. */
@@ -25,6 +25,37 @@ function bruteForce(items: readonly CountItem[], sums: CountItem, fewerThan: num
     if (clients === sums.clients && residue === sums.residue && size < fewerThan && (best === undefined || size < best)) best = size;
   }
   return best;
+}
+
+/**
+ * The size of the smallest set with exactly the sums (any size), by a table of the fewest items per exact
+ * (clients, residue) pair: small non-negative clients and small residues only.
+ */
+function byTable(items: readonly CountItem[], sums: CountItem): number | undefined {
+  const cs = items.map((it) => Number(it.clients));
+  const rs = items.map((it) => Number(it.residue));
+  const maxC = cs.reduce((s, c) => s + c, 0);
+  const low = rs.reduce((s, r) => s + Math.min(r, 0), 0);
+  const high = rs.reduce((s, r) => s + Math.max(r, 0), 0);
+  const width = high - low + 1;
+  const NONE = 0x7fff;
+  let fewest = new Int16Array((maxC + 1) * width).fill(NONE);
+  fewest[-low] = 0;
+  items.forEach((_, i) => {
+    const next = fewest.slice();
+    for (let c = 0; c + cs[i]! <= maxC; c++) {
+      for (let r = 0; r < width; r++) {
+        const from = fewest[c * width + r]!;
+        const to = (c + cs[i]!) * width + r + rs[i]!;
+        if (from !== NONE && r + rs[i]! >= 0 && r + rs[i]! < width && next[to]! > from + 1) next[to] = from + 1;
+      }
+    }
+    fewest = next;
+  });
+  const c = Number(sums.clients);
+  const r = Number(sums.residue) - low;
+  const size = c <= maxC && r >= 0 && r < width ? fewest[c * width + r]! : NONE;
+  return size === NONE ? undefined : size;
 }
 
 /** Fails unless `positions` are distinct positions into `items` whose sums are `sums`. */
@@ -78,6 +109,22 @@ describe("fewestBanks", () => {
     }
   });
 
+  it("agrees with a table of the fewest items per exact sums on 30–50 items of small values", () => {
+    const rng = new Rng(20);
+    for (let round = 0; round < 24; round++) {
+      const n = rng.int(30, 50);
+      const items = Array.from({ length: n }, () => ({ clients: BigInt(rng.int(0, 25)), residue: BigInt(rng.int(round % 2 ? -4 : 0, 9)) }));
+      const chosen = items.filter(() => rng.chance(0.4));
+      const sums = rng.chance(0.8)
+        ? { clients: chosen.reduce((s, it) => s + it.clients, 0n), residue: chosen.reduce((s, it) => s + it.residue, 0n) }
+        : { clients: BigInt(rng.int(0, 300)), residue: BigInt(rng.int(-10, 200)) };
+      const where = `round ${round}`;
+      const found = fewestBanks(items, sums, { fewerThan: n + 1, deadline: performance.now() + NO_LIMIT });
+      assert.equal(found?.length, byTable(items, sums), where);
+      if (found) assertExact(items, found, sums, where);
+    }
+  });
+
   it("throws OUT_OF_TIME past its deadline", () => {
     const items = smallInstance(new Rng(3), 12, 1);
     const sums = { clients: items[0]!.clients + items[5]!.clients, residue: items[0]!.residue + items[5]!.residue };
@@ -85,42 +132,19 @@ describe("fewestBanks", () => {
   });
 });
 
-/**
- * The clients C and amount A of the least-client, least-amount plans of the benchmark's "strongly correlated
- * + noise" networks, from `planRobbery` (passes 1 and 2), with the fewest banks where its old pass 3 proved
- * them (null where it ran out of time). Residues are amount − 1000 × clients, the class's slope.
- */
-const NOISE_PLANS: readonly [pct: number, seed: number, clients: bigint, amount: bigint, fewest: number | null][] = [
-  [30, 1, 3366720n, 3366723631n, null],
-  [30, 2, 3430422n, 3430425666n, null],
-  [30, 3, 3655255n, 3655258506n, 86],
-  [30, 4, 3468822n, 3468825103n, 74],
-  [30, 5, 3508437n, 3508440530n, 83],
-  [50, 1, 5466014n, 5466018498n, 126],
-  [50, 2, 5454109n, 5454113172n, null],
-  [50, 3, 5854133n, 5854137067n, null],
-  [50, 4, 5917774n, 5917778457n, 122],
-  [50, 5, 5569264n, 5569268699n, 121],
-  [90, 1, 10374221n, 10374226684n, null],
-  [90, 2, 10268894n, 10268899507n, null],
-  [90, 3, 10327654n, 10327659376n, null],
-  [90, 4, 9457214n, 9457219940n, null],
-  [90, 5, 10021911n, 10021916804n, null],
-];
-
 describe("fewestBanks on the strongly correlated + noise networks (254 banks)", () => {
-  for (const [pct, seed, clients, amount, fewest] of NOISE_PLANS) {
+  for (const plan of NOISE_PLANS) {
+    const { pct, seed, fewest } = plan;
     it(`proves the fewest banks at ${pct} %, seed ${seed}`, () => {
-      const banks = network("strongly correlated + noise", seed * 7919 + pct);
-      const items = banks.map((b) => ({ clients: b.clients, residue: b.amount - 1000n * b.clients }));
-      const sums = { clients, residue: amount - 1000n * clients };
+      const { items, sums } = noisePlanInstance(plan);
       // not a timer: generous, so that a slow machine passes, yet far below what an unproven search takes
       const started = performance.now();
       const found = fewestBanks(items, sums, { fewerThan: items.length + 1, deadline: started + 5_000 });
       const ms = performance.now() - started;
       assert.ok(found, "the plan's own banks have these sums");
       assertExact(items, found, sums, `${pct} %, seed ${seed}`);
-      if (fewest !== null) assert.equal(found.length, fewest);
+      if (fewest !== null) assert.equal(found.length, fewest, "the old search's proven count");
+      assert.equal(fewestBanks(items, sums, { fewerThan: found.length, deadline: started + 5_000 }), undefined, "a smaller set");
       console.log(`${pct} %, seed ${seed}: ${found.length} banks, proven in ${ms.toFixed(1)} ms`);
     });
   }
