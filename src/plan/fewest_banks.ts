@@ -44,10 +44,16 @@ export function fewestBanks(
   const relaxation = new Relaxation(items, sums);
   for (let k = 0; k <= most; k++) {
     if (relaxation.refutes(k)) continue;
-    const positions = exhaustive(items, sums, k, relaxation, check);
+    const positions = exhaustive(items, sums, k, relaxation.pruning(k), check);
     if (positions) return positions;
   }
   return undefined;
+}
+
+/** Exact multipliers: an item's value in this direction is p × clients + q × residue. */
+interface Multipliers {
+  readonly p: bigint;
+  readonly q: bigint;
 }
 
 /** A direction (p, q) exactly: an item's value is p × clients + q × residue. */
@@ -218,14 +224,14 @@ class Relaxation {
   }
 
   /**
-   * The directions the exhaustive search for count k prunes with: clients, residues and the tightest one,
-   * turned so that the LP takes its smallest values.
+   * The directions the exhaustive search for count k prunes with: first the tightest one, turned so that the
+   * LP takes its smallest values, then clients and residues.
    */
-  pruning(k: number): Direction[] {
+  pruning(k: number): Multipliers[] {
     const angle = this.tunedAngle(k);
     const { p, q } = this.exact(angle);
-    const tight = this.gap(angle, k).low ? new Direction(p, q, this.items, this.sums) : new Direction(-p, -q, this.items, this.sums);
-    return [...this.directions.slice(0, 2), tight];
+    const tight = this.gap(angle, k).low ? { p, q } : { p: -p, q: -q };
+    return [tight, ...this.directions.slice(0, 2)];
   }
 
   /** The direction of `angle` in integers (a fine rounding of it: any direction is sound). */
@@ -244,9 +250,20 @@ class Relaxation {
  * against the relaxation's directions on the items still undecided. Identical items are taken as a prefix of
  * their run, so no set is visited twice.
  */
-function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, relaxation: Relaxation, check: () => void): number[] | undefined {
-  const directions = relaxation.pruning(k);
-  const tight = directions[2]!;
+function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, directions: readonly Multipliers[], check: () => void): number[] | undefined {
+  if (2 * k > items.length) {
+    // rather the fewer banks left out: their sums are the totals less these, the LP's side is the other end
+    const left = { clients: -sums.clients, residue: -sums.residue };
+    for (const it of items) {
+      left.clients += it.clients;
+      left.residue += it.residue;
+    }
+    const [tight, ...others] = directions;
+    const out = exhaustive(items, left, items.length - k, [{ p: -tight!.p, q: -tight!.q }, ...others], check);
+    const outside = new Set(out);
+    return out && items.map((_, i) => i).filter((i) => !outside.has(i));
+  }
+  const tight = directions[0]!;
   const value = (it: CountItem) => tight.p * it.clients + tight.q * it.residue;
   const order = items.map((_, i) => i).sort((i, j) => {
     const x = items[i]!;
