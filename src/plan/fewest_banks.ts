@@ -291,13 +291,16 @@ function exhaustive(items: readonly CountItem[], sums: CountItem, k: number, dir
       const pair = pairs.find(j, c, residue);
       return pair !== undefined && taken.push(order[pair[0]]!, order[pair[1]]!) > 0;
     }
-    for (let d = 0; d < directions.length; d++) {
-      if (!suffixes[d]!.spans(j, r, directions[d]!.p * c + directions[d]!.q * residue)) return false;
+    // leaving banks out changes neither r nor the sums still wanted: one loop, the targets computed once
+    const targets = directions.map((d) => d.p * c + d.q * residue);
+    for (; j < m; j = nextDistinct[j]!) {
+      check();
+      for (let d = 0; d < targets.length; d++) if (!suffixes[d]!.spans(j, r, targets[d]!)) return false;
+      taken.push(order[j]!);
+      if (search(j + 1, r - 1, c - cs[j]!, residue - rs[j]!)) return true;
+      taken.pop();
     }
-    taken.push(order[j]!);
-    if (search(j + 1, r - 1, c - cs[j]!, residue - rs[j]!)) return true;
-    taken.pop();
-    return search(nextDistinct[j]!, r, c, residue);
+    return false;
   };
   return search(0, k, sums.clients, sums.residue) ? taken.sort((a, b) => a - b) : undefined;
 }
