@@ -10,7 +10,9 @@
  *     banks still undecided. It goes through the banks in the order of the direction that comes closest to
  *     separating, from the end the LP takes: its first dive is the LP's own choice, and on strongly correlated
  *     networks with noise a set turns up within a few thousand nodes (a local search of swaps from the LP's
- *     choice, tried first, was slower and missed half of them). The first k with a set is the least.
+ *     choice, tried first, was slower and missed half of them). Past half the banks it looks for the ones
+ *     left out instead, and the last two banks of a set come from a table of pairs by their sums.
+ * The first k with a set is the least.
  */
 import { deadlineCheck } from "./deadline.ts";
 import { SortedSuffixes } from "./sorted_suffixes.ts";
