@@ -18,6 +18,10 @@
  * k upwards, in residue order. It still does not always finish in time; that is what the time limit is for.
  */
 
+import { deadlineCheck, OUT_OF_TIME } from "./deadline.ts";
+import { type CountItem, fewestBanks } from "./fewest_banks.ts";
+import { SortedSuffixes } from "./sorted_suffixes.ts";
+
 /** One bank as the planner sees it: its code, the money it holds and how many clients it has. */
 export interface BankTotals {
   code: string;
@@ -56,120 +60,6 @@ function byRatio(x: Item, y: Item): number {
 }
 
 /**
- * Per suffix j.. of a list of values: sums of its r smallest values, built on first use (O(n) each). They only
- * ever prune, so they are kept in floating point and every test leans towards "possible" by more than the
- * rounding could have moved it: exact when all the sums fit in 2^52, a hair weaker than exact beyond. This keeps
- * the tests that run at every node of the search off bigint arithmetic.
- */
-class SortedSuffixes {
-  private readonly order: number[];
-  private readonly floats: Float64Array;
-  private readonly sums: Float64Array[] = [];
-  private readonly negatives: number[] = [];
-  /** A bound on the rounding error of a sum or of a value compared with one (0 when exact). */
-  private readonly error: number;
-
-  constructor(values: readonly bigint[]) {
-    this.order = values.map((_, p) => p).sort((p, q) => cmp(values[p]!, values[q]!));
-    this.floats = Float64Array.from(values, Number);
-    const size = values.reduce((sum, v) => sum + (v < 0n ? -v : v), 0n);
-    // each of up to n additions rounds by at most 2^-53 of the sum of magnitudes, each conversion as much
-    this.error = size <= 2n ** 52n ? 0 : (values.length + 2) * 2 ** -52 * Number(size);
-  }
-
-  /** sums(j)[r] = sum of the r smallest values of j.. */
-  private ascending(j: number): Float64Array {
-    let sums = this.sums[j];
-    if (!sums) {
-      sums = new Float64Array(this.floats.length - j + 1);
-      let r = 0;
-      let negatives = 0;
-      for (const p of this.order) {
-        if (p < j) continue;
-        const v = this.floats[p]!;
-        if (v < 0) negatives++;
-        sums[r + 1] = sums[r]! + v;
-        r++;
-      }
-      this.sums[j] = sums;
-      this.negatives[j] = negatives;
-    }
-    return sums;
-  }
-
-  /**
-   * x for comparing with the sums: exact when they are (beyond 2^53 it compares as 2^53, as every sum is
-   * smaller); otherwise moved by the error bound and its own rounding towards `side`.
-   */
-  private lenient(x: bigint, side: 1 | -1): number {
-    const f = Number(x);
-    if (this.error > 0) return f + side * (this.error + 2 ** -52 * Math.abs(f));
-    return Math.max(-(2 ** 53), Math.min(2 ** 53, f));
-  }
-
-  /** The most values of j.. whose sum is at most cap, or more (values non-negative). */
-  mostWithin(j: number, cap: bigint): number {
-    const sums = this.ascending(j);
-    const capF = this.lenient(cap, 1);
-    let lo = 0;
-    let hi = sums.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (sums[mid]! <= capF) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  /** The fewest values of j.. whose sum reaches need, or fewer (one more than there are when none does; values non-negative). */
-  fewestReaching(j: number, need: bigint): number {
-    const sums = this.ascending(j);
-    const len = sums.length - 1;
-    // the r largest sum to total - sums[len - r]
-    const rest = sums[len]! - this.lenient(need, -1);
-    if (rest < 0) return len + 1;
-    let lo = 0;
-    let hi = len;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sums[len - mid]! <= rest) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
-  /**
-   * Whether for some r in [rMin, rMax] a sum of r values of j.. may lie in [lo, hi]: the r smallest sum to at
-   * most hi and the r largest to at least lo.
-   */
-  someCount(j: number, lo: bigint, hi: bigint, rMin: number, rMax: number): boolean {
-    if (lo > hi) return false;
-    const sums = this.ascending(j);
-    const len = sums.length - 1;
-    const neg = this.negatives[j]!;
-    const top = this.lenient(hi, 1);
-    // smallest(r) = sums[r] falls until neg, then rises
-    if (sums[neg]! > top) return false;
-    rMin = Math.max(rMin, firstTrue(0, neg, (r) => sums[r]! <= top));
-    rMax = Math.min(rMax, firstTrue(neg, len + 1, (r) => sums[r]! > top) - 1);
-    // largest(r) = total - sums[len - r] rises until len - neg, then falls
-    const room = sums[len]! - this.lenient(lo, -1);
-    const peak = len - neg;
-    if (sums[neg]! > room) return false;
-    rMin = Math.max(rMin, firstTrue(0, peak, (r) => sums[len - r]! <= room));
-    rMax = Math.min(rMax, firstTrue(peak, len + 1, (r) => sums[len - r]! > room) - 1);
-    return rMin <= rMax;
-  }
-
-  /** The smallest sum of r values of j.. over rMin <= r <= rMax, or less. */
-  smallestSum(j: number, rMin: number, rMax: number): number {
-    const sums = this.ascending(j);
-    // the sums fall while the values are negative, then rise
-    return sums[Math.min(Math.max(this.negatives[j]!, rMin), rMax)]! - this.error;
-  }
-}
-
-/**
  * Depth-first branch and bound over the banks in ratio order, so the undecided banks are always a suffix j..
  * Pass 1 finds the fewest clients, pass 2 the least amount and then the fewest banks at that many clients
  * (or pass 3 the fewest banks, when the residues are narrow).
@@ -204,18 +94,19 @@ class Search {
   /** Covers searched for hold at most `budget` clients; in pass 1 also at least `low`. */
   private budget = 0n;
   private low = 0n;
+  private lowest: bigint | undefined;
   /** The count range left by the last successful `fits`. */
   private rMin = 0;
   private rMax = 0;
   private readonly takeFirst: boolean;
-  /** Nodes until the clock is looked at again. */
-  private tick = 0;
+  private readonly checkClock: () => void;
 
   constructor(
     private readonly items: readonly Item[],
     private readonly target: bigint,
     private readonly deadline: number,
   ) {
+    this.checkClock = deadlineCheck(deadline);
     const m = (this.m = items.length);
     for (const it of items) {
       this.prefClients.push(this.prefClients[this.prefClients.length - 1]! + it.clients);
@@ -326,14 +217,12 @@ class Search {
    */
   minimiseClients(): void {
     const ceiling = this.best.clients - 1n;
-    if (ceiling < 0n) return;
-    this.tuneMultiplier(ceiling);
     const canImprove = (j: number, c: bigint, a: bigint) => this.fits(j, this.budget - c, this.target - a, this.low - c);
     const improve = (c: bigint, a: bigint) => {
       this.record(c, a);
       this.budget = c - 1n;
     };
-    for (let width = 0n, low = this.rootBound(ceiling); low <= ceiling; width = 2n * width + 1n) {
+    for (let width = 0n, low = this.lowestClients(); low <= ceiling; width = 2n * width + 1n) {
       this.low = low;
       this.budget = min(low + width, ceiling);
       const before = this.best;
@@ -342,6 +231,41 @@ class Search {
       low = this.budget + 1n;
     }
   }
+
+  /** The fewest clients the root's relaxations allow below the greedy cover's (that many when none), computed once. */
+  private lowestClients(): bigint {
+    if (this.lowest === undefined) {
+      const ceiling = this.best.clients - 1n;
+      if (ceiling < 0n) return (this.lowest = 0n);
+      this.tuneMultiplier(ceiling);
+      this.lowest = this.rootBound(ceiling);
+    }
+    return this.lowest;
+  }
+
+  /**
+   * The shortcut for narrow residues, where covers tie by the thousand: the fewest banks holding exactly the
+   * target with exactly the fewest clients the root's relaxations allow. Such a cover is the answer outright
+   * (no cover has fewer clients, none reaches the target with less), so the passes are skipped. It gets a
+   * quarter of the time left; when there is no such cover, or no answer in that time, the passes run.
+   */
+  coverAtBound(): boolean {
+    const clients = this.lowestClients();
+    if (clients >= this.best.clients) return false;
+    const started = performance.now();
+    const sums = { clients, residue: this.target - this.slope * clients };
+    try {
+      const positions = fewestBanks(this.countItems(), sums, { fewerThan: this.m + 1, deadline: started + (this.deadline - started) / 4 });
+      if (!positions) return false;
+      this.best = { clients, amount: this.target, positions };
+      this.bestCount = positions.length;
+      return true;
+    } catch (error) {
+      if (error !== OUT_OF_TIME) throw error;
+      return false;
+    }
+  }
+
 
   /** The least client budget the root's relaxations allow (they are monotone in the budget). */
   private rootBound(ceiling: bigint): bigint {
@@ -446,44 +370,20 @@ class Search {
     return spread(residues) * BigInt(this.m) < spread(this.items.map((it) => it.clients));
   }
 
-  /**
-   * Pass 3: at the minimum clients C and amount A, the fewest banks. Every such cover has residues summing to
-   * R = A - slope * C; for each count k upwards from the least the bounds allow, a search for exactly k banks
-   * with exactly C clients and residues R. It goes through the banks by residue, largest first: when amounts
-   * are strongly correlated with clients, few banks reach R only with nearly the largest residues, so the
-   * search strays little from them. The first k that has a cover is the least.
-   */
+  /** Pass 3: at the minimum clients C and amount A, the fewest banks (fewest_banks.ts). */
   minimiseCount(): void {
     const { clients, amount } = this.best;
-    const residue = amount - this.slope * clients;
-    const order = this.items.map((_, p) => p).sort((p, q) => cmp(this.residueOf(q), this.residueOf(p)) || p - q);
-    const cs = order.map((p) => this.items[p]!.clients);
-    const rs = order.map((p) => this.residueOf(p));
-    const byClients = new SortedSuffixes(cs);
-    const byResidue = new SortedSuffixes(rs);
-    const m = order.length;
-    const taken: number[] = [];
-    const possible = (j: number, r: number, c: bigint, rest: bigint): boolean =>
-      byClients.someCount(j, c, c, r, r) && byResidue.someCount(j, rest, rest, r, r);
-    const search = (j: number, r: number, c: bigint, rest: bigint): boolean => {
-      if (--this.tick < 0) {
-        this.tick = 4096;
-        if (performance.now() > this.deadline) throw OUT_OF_TIME;
-      }
-      if (r === 0) return c === 0n && rest === 0n;
-      if (j === m || !possible(j, r, c, rest)) return false;
-      taken.push(order[j]!);
-      if (search(j + 1, r - 1, c - cs[j]!, rest - rs[j]!)) return true;
-      taken.pop();
-      return search(j + 1, r, c, rest);
-    };
-    for (let k = 0; k < this.bestCount; k++) {
-      if (possible(0, k, clients, residue) && search(0, k, clients, residue)) {
-        this.best = { clients, amount, positions: taken };
-        this.bestCount = k;
-        return;
-      }
+    const sums = { clients, residue: amount - this.slope * clients };
+    const positions = fewestBanks(this.countItems(), sums, { fewerThan: this.bestCount, deadline: this.deadline });
+    if (positions) {
+      this.best = { clients, amount, positions };
+      this.bestCount = positions.length;
     }
+  }
+
+  /** The banks as fewestBanks sees them. */
+  private countItems(): CountItem[] {
+    return this.items.map((it, p) => ({ clients: it.clients, residue: this.residueOf(p) }));
   }
 
   private residueOf(p: number): bigint {
@@ -502,10 +402,7 @@ class Search {
    * tight covers of strongly correlated networks far sooner, taking first those of inversely correlated ones.
    */
   private dfs(j: number, c: bigint, a: bigint, canImprove: Probe, found: Found): void {
-    if (--this.tick < 0) {
-      this.tick = 4096;
-      if (performance.now() > this.deadline) throw OUT_OF_TIME;
-    }
+    this.checkClock();
     if (a >= this.target) {
       found(c, a);
       return;
@@ -522,21 +419,8 @@ class Search {
   }
 }
 
-/** Thrown through the search when its time is up; the best cover found so far stands. */
-const OUT_OF_TIME = Symbol("out of time");
-
 type Probe = (j: number, c: bigint, a: bigint) => boolean;
 type Found = (c: bigint, a: bigint) => void;
-
-/** The least x in [lo, hi) with test(x), or hi; test must be false then true. */
-function firstTrue(lo: number, hi: number, test: (x: number) => boolean): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (test(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
 
 /** x >= 0 as an exact fraction with a power-of-two denominator. */
 function toFraction(x: number): [bigint, bigint] {
@@ -584,12 +468,13 @@ export function planRobbery<B extends BankTotals>(
   const search = new Search(items, target, performance.now() + timeLimitMs);
   let exact = true;
   try {
-    search.minimiseClients();
-    if (search.residuesNarrow()) {
+    if (!search.residuesNarrow()) {
+      search.minimiseClients();
+      search.minimiseAmount(true);
+    } else if (!search.coverAtBound()) {
+      search.minimiseClients();
       search.minimiseAmount(false);
       search.minimiseCount();
-    } else {
-      search.minimiseAmount(true);
     }
   } catch (error) {
     if (error !== OUT_OF_TIME) throw error;
