@@ -4,7 +4,8 @@
  * time limit cuts the search short (the plan then says so).
  *
  * This is a min-cost knapsack cover, solved by depth-first branch and bound. Every node is tested against
- * relaxations of the banks still undecided (exact in bigint; floating point only picks multipliers):
+ * relaxations of the banks still undecided. They only prune, so they run in floating point and lean towards
+ * "possible" by more than rounding could move them; sums and the covers themselves stay exact bigints.
  *   - the LP relaxation (fractional banks in ratio order);
  *   - count bounds: at most as many banks as the cheapest fit in the client budget, at least enough to carry
  *     the money still needed;
@@ -13,9 +14,10 @@
  *   - for the amount tie-break: with the clients fixed, amount = slope * clients + the residues of the banks
  *     taken, which lie between the sums of the r smallest and r largest residues. When amounts are strongly
  *     correlated with clients that pins the amount down to a few values.
- * Strongly correlated networks with a little noise tie on clients and amount across so many sets that the
- * fewest-banks tie-break is the hard part: there pass 2 leaves it, and pass 3 searches for exactly k banks,
- * k upwards, in residue order. It still does not always finish in time; that is what the time limit is for.
+ * When amounts follow clients closely (narrow residues), covers tie on clients and amount by the thousand and
+ * the fewest banks is the hard part. There the planner first asks fewest_banks.ts for the fewest banks holding
+ * exactly the target with exactly the root's bound of clients: when such a set exists it is the answer
+ * outright. Otherwise passes 1 and 2 fix clients and amount and fewest_banks.ts finds the fewest banks.
  */
 
 import { deadlineCheck, OUT_OF_TIME } from "./deadline.ts";
