@@ -1,7 +1,8 @@
 /**
  * End to end: a bank planning a robbery of a hard network keeps serving its other clients. 250 fake banks
- * on 127.0.7.1–250 (strongly correlated totals with a little noise: amount = 1000 × clients + 0..49, the
- * class that is hardest to prove) and the bank under test on 127.0.7.254. 127.0.7.0/24 belongs to this file.
+ * on 127.0.7.1–250 whose money equals their clients, 10^9–2·10^9 each: every bank gives the same money per
+ * client, so the plan is a subset sum that the planner searches until its deadline. The bank under test is on
+ * 127.0.7.254. 127.0.7.0/24 belongs to this file.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -38,8 +39,8 @@ before(async () => {
   const rng = new Rng(2026);
   fakes = await Promise.all(
     Array.from({ length: PEERS }, (_, i) => {
-      const clients = BigInt(rng.int(1, 90_000));
-      const amount = clients * 1000n + rng.big(49n);
+      const amount = 10n ** 9n + rng.big(10n ** 9n);
+      const clients = amount;
       total += amount;
       const code = `127.0.7.${i + 1}`;
       return startFakePeer({ host: code, port: 65525, respond: bankReplies({ code, amount, clients }) });

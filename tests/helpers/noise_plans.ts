@@ -2,8 +2,7 @@
  * The fewest-banks instances of the planner's hardest benchmark class (issue 10): for each "strongly
  * correlated + noise" network of bench/plan_bench.ts, the clients C and amount A of its least-client,
  * least-amount plans, as `planRobbery` found and proved them (passes 1 and 2; with fewestBanks as pass 3 it
- * proves all 15 plans exact). Residues are amount − 1000 × clients, the class's slope. Shared by the tests and
- * the bench of fewestBanks.
+ * proves all 15 plans exact). Residues are amount − 1000 × clients, the class's slope.
  */
 import type { CountItem } from "../../src/plan/fewest_banks.ts";
 import { network } from "./networks.ts";
