@@ -59,6 +59,7 @@ export async function syncRate(path: string, options: SyncRateOptions): Promise<
   const file = await fs.open(path, options.preallocated ? "w+" : "a");
   let done = 0;
   let position = 0;
+  const room = options.preallocated ? PREALLOCATED_BYTES : Infinity;
   try {
     if (options.preallocated) {
       writeSync(file.fd, Buffer.alloc(PREALLOCATED_BYTES));
@@ -67,7 +68,7 @@ export async function syncRate(path: string, options: SyncRateOptions): Promise<
     const started = performance.now();
     const end = started + options.ms;
     await Promise.all(Array.from({ length: options.inFlight }, async () => {
-      while (performance.now() < end && position + RECORD.length <= PREALLOCATED_BYTES) {
+      while (performance.now() < end && position + RECORD.length <= room) {
         if (options.preallocated) writeSync(file.fd, RECORD, 0, RECORD.length, position);
         else writeSync(file.fd, RECORD);
         position += RECORD.length;
