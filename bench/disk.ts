@@ -21,6 +21,8 @@ export interface DiskFigures {
 }
 
 const RECORD = Buffer.alloc(40, 0x41);
+/** Room a probe may fill: 100,000 records of 40 bytes, more than a probe of a few seconds takes. */
+const PREALLOCATED_BYTES = 4 * 1024 * 1024;
 
 /** Times `count` appends of 40 bytes, each followed by fdatasync, on this thread. */
 function latency(path: string, count: number): { p50Ms: number; p99Ms: number } {
@@ -40,32 +42,52 @@ function latency(path: string, count: number): { p50Ms: number; p99Ms: number } 
   return { p50Ms: s.p50, p99Ms: s.p99 };
 }
 
-/** fdatasyncs per second with `inFlight` writers each appending then syncing through the thread pool. */
-async function syncRate(path: string, inFlight: number, ms: number): Promise<number> {
-  const file = await fs.open(path, "a");
+/** How a sync-rate probe writes. */
+export interface SyncRateOptions {
+  /** Writers, each writing 40 bytes then syncing through the thread pool. */
+  readonly inFlight: number;
+  readonly ms: number;
+  /**
+   * Overwrite a file already written to its full length instead of appending: an fdatasync then has the
+   * data to write but no new file size (no inode) to record.
+   */
+  readonly preallocated?: boolean;
+}
+
+/** fdatasyncs per second on one file, as `options` say. */
+export async function syncRate(path: string, options: SyncRateOptions): Promise<number> {
+  const file = await fs.open(path, options.preallocated ? "w+" : "a");
   let done = 0;
-  const end = performance.now() + ms;
-  const started = performance.now();
+  let position = 0;
+  const room = options.preallocated ? PREALLOCATED_BYTES : Infinity;
   try {
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (performance.now() < end) {
-        writeSync(file.fd, RECORD);
+    if (options.preallocated) {
+      writeSync(file.fd, Buffer.alloc(PREALLOCATED_BYTES));
+      await file.sync();
+    }
+    const started = performance.now();
+    const end = started + options.ms;
+    await Promise.all(Array.from({ length: options.inFlight }, async () => {
+      while (performance.now() < end && position + RECORD.length <= room) {
+        if (options.preallocated) writeSync(file.fd, RECORD, 0, RECORD.length, position);
+        else writeSync(file.fd, RECORD);
+        position += RECORD.length;
         await file.datasync();
         done++;
       }
     }));
+    return done / ((performance.now() - started) / 1000);
   } finally {
     await file.close();
   }
-  return done / ((performance.now() - started) / 1000);
 }
 
 /** Measures the disk: latency over `count` syncs, rates over `rateMs` each. */
 export async function probeDisk(count = 200, rateMs = 1000): Promise<DiskFigures> {
   const path = join(tempDir("fsync"), "probe");
   const { p50Ms, p99Ms } = latency(path, count);
-  const syncsPerSec1 = await syncRate(path, 1, rateMs);
-  const syncsPerSec4 = await syncRate(path, 4, rateMs);
+  const syncsPerSec1 = await syncRate(path, { inFlight: 1, ms: rateMs });
+  const syncsPerSec4 = await syncRate(path, { inFlight: 4, ms: rateMs });
   return { p50Ms, p99Ms, syncsPerSec1, syncsPerSec4 };
 }
 

@@ -1,6 +1,6 @@
 /** Starting and stopping the processes the benchmark measures: bank nodes and redis-server. */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -51,6 +51,21 @@ const CLOCK_TICKS = (() => {
   const result = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
   return Number(result.stdout?.trim()) || 100;
 })();
+
+/** Context switches (voluntary and not, all threads) a process has made so far; NaN when they cannot be read. */
+export function contextSwitches(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    let total = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) total += Number(match[1]);
+    }
+    return total;
+  } catch {
+    return NaN;
+  }
+}
 
 /** CPU time (user + system, all threads) a process has used so far, in ms; NaN when it cannot be read. */
 export function cpuMs(pid: number | undefined): number {
@@ -138,9 +153,9 @@ export class BankNode {
   }
 
   /** Spawns `node [nodeArgs] bundle serve --config …` and resolves once BC is answered; sets startMs. */
-  async start(nodeArgs: string[] = []): Promise<this> {
+  async start(nodeArgs: string[] = [], bundle = BUNDLE): Promise<this> {
     const started = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, BUNDLE, "serve", "--config", this.configPath], {
+    const child = spawn(process.execPath, [...nodeArgs, bundle, "serve", "--config", this.configPath], {
       cwd: this.dir,
       stdio: ["ignore", "pipe", "pipe"],
     });

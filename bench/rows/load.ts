@@ -38,7 +38,8 @@ export function bankTarget(bank: BankNode, accounts: readonly number[]): LoadTar
   };
 }
 
-function redisTarget(redis: RedisNode, accounts: readonly number[]): LoadTarget {
+/** INCRBY to a random key of `accounts`. */
+export function redisTarget(redis: RedisNode, accounts: readonly number[]): LoadTarget {
   return {
     host: redis.host,
     port: redis.port,
@@ -59,7 +60,8 @@ export async function openAccounts(bank: BankNode, count: number): Promise<numbe
   return accounts;
 }
 
-async function seedRedis(redis: RedisNode, accounts: readonly number[]): Promise<void> {
+/** Sets every account's key to 0. */
+export async function seedRedis(redis: RedisNode, accounts: readonly number[]): Promise<void> {
   const replies = await pipeline(redis.host, redis.port, accounts.map((a) => `SET acct:${a} 0`), 512);
   const bad = replies.find((r) => r !== "+OK");
   if (bad !== undefined) throw new Error(`SET answered ${JSON.stringify(bad)}`);
