@@ -15,6 +15,7 @@
  * The first k with a set is the least.
  */
 import { deadlineCheck } from "./deadline.ts";
+import { argMax } from "./golden_section.ts";
 import { SortedSuffixes } from "./sorted_suffixes.ts";
 
 /** A bank as this pass sees it: its clients (>= 0) and its residue (any sign). */
@@ -182,30 +183,10 @@ class Relaxation {
   }
 
   private goldenSection(k: number): number {
-    const ratio = (Math.sqrt(5) - 1) / 2;
-    let lo = this.gridAngle[k]! - Math.PI / GRID;
-    let hi = this.gridAngle[k]! + Math.PI / GRID;
-    let a = hi - ratio * (hi - lo);
-    let b = lo + ratio * (hi - lo);
-    let fa = this.gap(a, k).gap;
-    let fb = this.gap(b, k).gap;
-    for (let step = 0; step < 40; step++) {
-      if (fa < fb) {
-        lo = a;
-        a = b;
-        fa = fb;
-        b = lo + ratio * (hi - lo);
-        fb = this.gap(b, k).gap;
-      } else {
-        hi = b;
-        b = a;
-        fb = fa;
-        a = hi - ratio * (hi - lo);
-        fa = this.gap(a, k).gap;
-      }
-    }
-    return fa < fb ? b : a;
+    const around = this.gridAngle[k]!;
+    return argMax((angle) => this.gap(angle, k).gap, around - Math.PI / GRID, around + Math.PI / GRID, 40);
   }
+
 
   /** Whether some direction proves, exactly, that no k items have the sums. */
   refutes(k: number): boolean {

@@ -21,6 +21,7 @@
  */
 
 import { deadlineCheck, OUT_OF_TIME } from "./deadline.ts";
+import { argMax } from "./golden_section.ts";
 import { type CountItem, fewestBanks } from "./fewest_banks.ts";
 import { SortedSuffixes } from "./sorted_suffixes.ts";
 
@@ -306,30 +307,7 @@ class Search {
     let hi = 0;
     for (let i = 0; i < this.m; i++) hi = Math.max(hi, (c[i]! + 1) / a[i]!);
     for (let step = 0; step < 128 && bound(2 * hi) >= bound(hi); step++) hi *= 2;
-    // golden-section search on [0, 2 hi]
-    const g = (Math.sqrt(5) - 1) / 2;
-    let lo = 0;
-    hi *= 2;
-    let x1 = hi - g * (hi - lo);
-    let x2 = lo + g * (hi - lo);
-    let f1 = bound(x1);
-    let f2 = bound(x2);
-    for (let step = 0; step < 60; step++) {
-      if (f1 < f2) {
-        lo = x1;
-        x1 = x2;
-        f1 = f2;
-        x2 = lo + g * (hi - lo);
-        f2 = bound(x2);
-      } else {
-        hi = x2;
-        x2 = x1;
-        f2 = f1;
-        x1 = hi - g * (hi - lo);
-        f1 = bound(x1);
-      }
-    }
-    const [nuN, nuD] = toFraction(f1 < f2 ? x2 : x1);
+    const [nuN, nuD] = toFraction(argMax(bound, 0, 2 * hi, 60));
     this.nuNF = Number(nuN);
     this.nuDF = Number(nuD);
     this.lagrange = new SortedSuffixes(this.items.map((it) => nuD * it.clients - nuN * it.amount));
