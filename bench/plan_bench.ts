@@ -1,8 +1,8 @@
 /**
  * Times the robbery planner on whole-/24 networks: 254 banks, up to 90,000 clients each, in five classes
  * (uncorrelated, weakly and strongly correlated, strongly correlated with noise, amounts near 2^63 − 1) at
- * targets of 30, 50 and 90 % of the total, 5 seeds each. Run alone: `node --import tsx bench/plan_bench.ts`;
- * bench/run.ts imports it.
+ * targets of 30, 50 and 90 % of the total, 5 seeds each (PLAN_BENCH_SEEDS). Run alone: `node --import tsx
+ * bench/plan_bench.ts`; bench/run.ts imports it.
  */
 import { pathToFileURL } from "node:url";
 import process from "node:process";
@@ -20,7 +20,8 @@ export interface PlanBenchRow {
   runs: number;
 }
 
-const SEEDS = 5;
+/** Networks per row (PLAN_BENCH_SEEDS, default 5): more shows the tail. */
+const SEEDS = Math.max(1, Number(process.env.PLAN_BENCH_SEEDS ?? 5));
 function share(banks: readonly BankTotals[], pct: number): bigint {
   return (banks.reduce((s, b) => s + b.amount, 0n) * BigInt(pct)) / 100n;
 }
