@@ -289,8 +289,8 @@ class Search {
   private tuneMultiplier(budget: bigint): void {
     const rMin = Number(ceilDiv(this.target, this.maxAmount[0]!));
     const rMax = this.clients.mostWithin(0, budget);
-    const c = Float64Array.from(this.items, (it) => Number(it.clients));
-    const a = Float64Array.from(this.items, (it) => Number(it.amount));
+    const c = this.clientsF;
+    const a = this.amountF;
     const t = Number(this.target);
     const v = new Float64Array(this.m);
     const bound = (nu: number): number => {
