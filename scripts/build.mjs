@@ -24,30 +24,35 @@ const base = {
   logLevel: "warning",
 };
 
-// The planner's worker thread, bundled on its own into a string that the main bundle carries in place of
-// src/plan/worker_start.ts: a worker started from a file would find no file inside the single executables.
+// The planner's threads, each bundled on its own into a string that the bundle starting it carries in place of
+// src/plan/worker_start.ts: a thread started from a file would find no file inside the single executables. The
+// bank starts the pool (src/plan/pool.ts), which starts the planners (src/plan/worker.ts).
 // CommonJS, as Node and Deno both run an `eval: true` worker's code as a script with `require`.
-const worker = await build({ ...base, entryPoints: ["src/plan/worker.ts"], format: "cjs", write: false });
-const workerFromBundle = {
-  name: "plan-worker",
+const threadCode = async (entry, plugins = []) =>
+  (await build({ ...base, entryPoints: [entry], format: "cjs", write: false, plugins })).outputFiles[0].text;
+/** An esbuild plugin that swaps worker_start.ts for one starting the named threads from the code given. */
+const startingFromCode = (codes) => ({
+  name: "threads-from-code",
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/]plan[\\/]worker_start\.ts$/ }, () => ({
       loader: "js",
       contents: [
         'import { Worker } from "node:worker_threads";',
-        `const code = ${JSON.stringify(worker.outputFiles[0].text)};`,
-        "export function startWorker() { return new Worker(code, { eval: true }); }",
+        `const codes = ${JSON.stringify(codes)};`,
+        "export function startWorker(name, options = {}) { return new Worker(codes[name], { ...options, eval: true }); }",
       ].join("\n"),
     }));
   },
-};
+});
+const planner = await threadCode("src/plan/worker.ts");
+const pool = await threadCode("src/plan/pool.ts", [startingFromCode({ planner })]);
 
 const common = {
   ...base,
   entryPoints: ["src/main.ts"],
   // The inline build carries the wasm inside, so no file is needed beside the bundle.
   alias: { "sql.js": "sql.js/dist/sql-wasm-inline.js" },
-  plugins: [workerFromBundle],
+  plugins: [startingFromCode({ pool })],
 };
 
 /** Builds every artifact into `tmp`; returns their names and SHA-256s. */

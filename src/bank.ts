@@ -150,6 +150,7 @@ export async function startBank(config: Config): Promise<RunningBank> {
     }
   } catch (error) {
     await server.close();
+    planner.close();
     await ledger.shutdown();
     throw error;
   }

@@ -160,9 +160,11 @@ async function plan(amountText: string, flags: ScanFlags): Promise<void> {
     throw new InvalidArgumentError(`amount must be an integer 0–9223372036854775807, got '${amountText}'`);
   }
   const started = performance.now();
+  // Started first: its threads boot while the network is scanned.
+  const planner = new PlanThread();
+  // Its threads do not keep the process alive should the scan fail.
   const { config, result } = await scanFromCli(flags, "plan");
   const { language } = config;
-  const planner = new PlanThread();
   // Like RP: scan and plan together within `timeout`.
   const limit = Math.max(config.timeoutMs - (performance.now() - started), MIN_PLAN_MS);
   const { plan: robbery, ms } = await planner.plan(result.banks, target, limit).finally(() => planner.close());

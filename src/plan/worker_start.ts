@@ -1,13 +1,21 @@
 /**
- * Starts the planner's worker thread from its source file, for tests and benches that run from source. The
- * build replaces this module with one that starts the worker from code carried in the bundle.
+ * Starts the planner's threads from their source files, for tests and benches that run from source. The
+ * build replaces this module with one that starts them from code carried in the bundle.
  */
-import { Worker } from "node:worker_threads";
+import { Worker, type WorkerOptions } from "node:worker_threads";
 
-const source = new URL("./worker.ts", import.meta.url);
+/** The threads, by name: the pool of planners, started by the bank, and a planner, started by the pool. */
+const sources = {
+  pool: new URL("./pool.ts", import.meta.url),
+  planner: new URL("./worker.ts", import.meta.url),
+};
 
-/** A new worker running worker.ts: Deno runs TypeScript itself; Node needs tsx registered in the worker. */
-export function startWorker(): Worker {
-  if ("Deno" in globalThis) return new Worker(source);
-  return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); });`, { eval: true });
+export type ThreadName = keyof typeof sources;
+
+/** A new thread running the named file: Deno runs TypeScript itself; Node needs tsx registered in the thread. */
+export function startWorker(name: ThreadName, options: WorkerOptions = {}): Worker {
+  const source = sources[name];
+  if ("Deno" in globalThis) return new Worker(source, options);
+  const code = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); });`;
+  return new Worker(code, { ...options, eval: true });
 }

@@ -22,3 +22,15 @@ export function network(kind: string, seed: number): BankTotals[] {
     return { code: `10.0.0.${i + 1}`, clients, amount: amountOf(clients, rng) };
   });
 }
+
+/**
+ * `count` banks whose money equals their clients, 10^9–2·10^9 each: every bank gives the same money per
+ * client, so a plan is a subset sum, and the planner searches such a network until its deadline.
+ */
+export function subsetSumNetwork(seed: number, count: number): BankTotals[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const amount = 10n ** 9n + rng.big(10n ** 9n);
+    return { code: `10.0.${i >> 8}.${i & 255}`, clients: amount, amount };
+  });
+}
