@@ -1,19 +1,38 @@
 // The least a Node server can do under the bench's load: `node bench/floor_server.mjs serve --config <file>`
 // answers BC, AC and AD as the bank does, with nothing behind them (no ledger, no log, no checks beyond
 // the command's name). FLOOR_SYNC=1 adds Redis' own durability model: each event-loop turn's records are
-// appended to a file and fdatasynced on the loop before that turn's replies go out. Compared with the bank
-// and Redis by bench/side_by_side.ts, it gives the ceiling of any Node design on this machine: where it is
-// itself below a goal set against Redis, no change to the bank's code can reach that goal.
-import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from "node:fs";
+// appended to a file and fdatasynced on the loop before that turn's replies go out. FLOOR_LOG=1 adds the
+// bank's per-command log line (the same JSON, into a 64 KiB buffer written out when full or every 100 ms,
+// as src/log.ts does, without its rotation). Run beside the bank and Redis by bench/side_by_side.ts
+// (bench/floor_durable.mjs and bench/floor_logged.mjs set the variables), it bounds what a bank built like
+// this one (one event loop serving every client) can reach on the machine: a goal set against Redis that
+// this server misses is out of reach of any change short of another architecture.
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import { mkdirSync } from "node:fs";
 
 const config = JSON.parse(readFileSync(process.argv[process.argv.indexOf("--config") + 1], "utf8"));
 const code = config.host;
 const durable = process.env.FLOOR_SYNC === "1";
 mkdirSync(dirname(config.data), { recursive: true });
 const journal = durable ? openSync(join(dirname(config.data), "floor.journal"), "a") : undefined;
+const log = process.env.FLOOR_LOG === "1" ? openSync(join(dirname(config.data), "floor.log"), "a") : undefined;
+const logBuffer = Buffer.alloc(256 * 1024);
+let logUsed = 0;
+let logTimer;
+function flushLog() {
+  clearTimeout(logTimer);
+  logTimer = undefined;
+  for (let offset = 0; offset < logUsed;) offset += writeSync(log, logBuffer, offset, logUsed - offset);
+  logUsed = 0;
+}
+function logLine(peer, request, reply, ms) {
+  const line = `{"@timestamp":"${new Date().toISOString()}","level":"info","logger":"bank.server","process":"serve","pid":${process.pid},` +
+    `"message":"command","event":"command","peer":${peer},"request":${JSON.stringify(request)},"reply":${JSON.stringify(reply)},"ms":${ms}}\n`;
+  logUsed += logBuffer.write(line, logUsed);
+  if (logUsed >= 64 * 1024) flushLog();
+  else logTimer ??= setTimeout(flushLog, 100);
+}
 
 let nextAccount = 10000;
 /** Records and replies of this turn, flushed together once the turn's input is read. */
@@ -32,7 +51,10 @@ function flush() {
   pending = [];
   // One write per connection per turn, as the bank and Redis do.
   const bySocket = new Map();
-  for (const [socket, line] of replies) bySocket.set(socket, (bySocket.get(socket) ?? "") + line);
+  for (const [socket, line, request, started] of replies) {
+    bySocket.set(socket, (bySocket.get(socket) ?? "") + line);
+    if (log !== undefined) logLine(socket.peerJson, request, line.slice(0, -2), Math.round(performance.now() - started));
+  }
   for (const [socket, text] of bySocket) if (!socket.destroyed) socket.write(text);
 }
 
@@ -47,7 +69,7 @@ function answer(socket, line) {
     records.push(`${line}\n`);
   } else if (name === "BC") reply = `BC ${code}\r\n`;
   else reply = "ER unknown command\r\n";
-  pending.push([socket, reply]);
+  pending.push([socket, reply, line, performance.now()]);
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);
@@ -56,6 +78,7 @@ function answer(socket, line) {
 
 const server = createServer((socket) => {
   let buffered = "";
+  socket.peerJson = JSON.stringify({ address: socket.remoteAddress, port: socket.remotePort });
   socket.setEncoding("utf8");
   socket.on("data", (chunk) => {
     buffered += chunk;
@@ -70,5 +93,6 @@ const server = createServer((socket) => {
 server.listen(config.port, config.host);
 process.on("SIGTERM", () => {
   if (journal !== undefined) closeSync(journal);
+  if (log !== undefined) flushLog();
   process.exit(0);
 });
