@@ -73,7 +73,12 @@ export async function startBank(config: Config): Promise<RunningBank> {
   if (statSync(config.data, { throwIfNoEntry: false })?.isDirectory()) {
     throw new Error(`the data file ${config.data} is a folder; name a file in it, such as ${join(config.data, "bank.db")}`);
   }
-  const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs });
+  // Started before anything else: its threads boot while the ledger opens (it does not keep the process alive).
+  const planner = new PlanThread();
+  const ledger = await DurableLedger.open({ data: config.data, snapshotIntervalMs: config.snapshotIntervalMs }).catch((error: unknown) => {
+    planner.close();
+    throw error;
+  });
   // Recorded only when a monitor page is served: without one the hooks are absent, not no-ops.
   const activity = config.monitor === undefined ? undefined : new Activity(config.bankCode);
   const directory = new BankDirectory({
@@ -88,7 +93,6 @@ export async function startBank(config: Config): Promise<RunningBank> {
     activity?.scanned(result);
     return result;
   };
-  const planner = new PlanThread();
   // RPs that arrive while one is scanning or planning join it: one scan, and one search per target.
   let round: Round | undefined;
   const plan = async (target: bigint): Promise<RobberyPlan<ScannedBank> & { leftOut: number }> => {
