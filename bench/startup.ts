@@ -1,6 +1,7 @@
 /**
  * Start-up of each packaging: `--version`, and `serve` on an empty bank until the first BC is answered.
- * Run: `npm run build && node --import tsx bench/startup.ts` (medians of 5; uses 127.0.0.72:65534). With Wine
+ * Run: `npm run build && node --import tsx bench/startup.ts` (medians of 5; uses 127.0.0.72:65534);
+ * `BENCH_BUNDLE=<file.mjs>` times another build instead, on Node and Deno. With Wine
  * installed, also `wine dist/bank.exe` (WINEPREFIX default .wine/, set up by `npm run test:e2e:wine`; run it
  * inside `unshare -n` with no wineserver running elsewhere, since Wine's server owns the sockets).
  */
@@ -43,12 +44,19 @@ async function serveStart(command: string, args: string[]): Promise<number> {
   return ms;
 }
 
-const packagings: [string, string, string[]][] = [
-  ["node dist/bank.mjs", process.execPath, ["dist/bank.mjs"]],
-  ["dist/bank (single executable)", "dist/bank", []],
-  ["deno run -A dist/bank.mjs", "node_modules/.bin/deno", ["run", "-A", "dist/bank.mjs"]],
-];
-if (spawnSync("wine", ["--version"]).status === 0) {
+/** BENCH_BUNDLE: another build of dist/bank.mjs (say, an earlier commit's), timed on Node and Deno only. */
+const other = process.env.BENCH_BUNDLE;
+const packagings: [string, string, string[]][] = other === undefined
+  ? [
+    ["node dist/bank.mjs", process.execPath, ["dist/bank.mjs"]],
+    ["dist/bank (single executable)", "dist/bank", []],
+    ["deno run -A dist/bank.mjs", "node_modules/.bin/deno", ["run", "-A", "dist/bank.mjs"]],
+  ]
+  : [
+    [`node ${other}`, process.execPath, [other]],
+    [`deno run -A ${other}`, "node_modules/.bin/deno", ["run", "-A", other]],
+  ];
+if (other === undefined && spawnSync("wine", ["--version"]).status === 0) {
   process.env.WINEPREFIX ??= join(process.cwd(), ".wine");
   process.env.WINEDEBUG = "-all";
   packagings.push(["wine dist/bank.exe", "wine", ["dist/bank.exe"]]);
